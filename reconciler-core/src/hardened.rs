@@ -1,0 +1,150 @@
+//! This project's pass.
+//!
+//! It differs from the merged one in what it trusts, not in a guard added on
+//! top:
+//!
+//! * it asks the control plane about the instance id the candidate query
+//!   captured — never a re-resolved one — so the answer is about the row it
+//!   would flip;
+//! * only terminal states (`shutting-down`, `terminated`, not found) prove
+//!   death; `pending`, `stopping` and `stopped` belong to a restart or a
+//!   pause that is still in flight;
+//! * the flip is one compare-and-set write on (id, instance, live status,
+//!   non-external runtime), and its result — not an earlier read — decides
+//!   whether the restart fires, so no actor can slip in between a check and
+//!   the write;
+//! * candidates are read in keyset pages by id, resuming after the last row
+//!   processed, so a slow control plane that lets a pass reach only part of
+//!   the fleet delays every row by a bounded number of passes instead of
+//!   starving the tail of `ORDER BY updated_at DESC` forever.
+
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::deadline::{Elapsed, PassDeadline};
+use crate::model::{Candidate, FlipGuard, InstanceState, WorkspaceId};
+use crate::ports::{ControlPlane, OfflineHandler, Store};
+use crate::query::{CandidateQuery, LIVE_STATUSES, Order};
+use crate::report::{PassReport, SkipReason};
+
+/// Where the next `hardened` pass resumes: after this workspace id, or from
+/// the start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cursor(pub Option<WorkspaceId>);
+
+/// One `hardened` pass; advances `cursor`.
+pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
+    config: &Config,
+    cursor: &mut Cursor,
+    store: &S,
+    cp: &C,
+    handler: &H,
+) -> PassReport {
+    let mut report = PassReport::default();
+    let mut candidates = match read_page(config, cursor, store, &mut report).await {
+        Some(rows) => rows,
+        None => return report,
+    };
+    if candidates.is_empty() && cursor.0.is_some() {
+        info!("cursor past the last candidate; wrapping to the start");
+        cursor.0 = None;
+        candidates = match read_page(config, cursor, store, &mut report).await {
+            Some(rows) => rows,
+            None => return report,
+        };
+    }
+    let full_page = candidates.len() >= config.limit as usize;
+    let deadline = PassDeadline::after(config.pass_deadline);
+    let total = candidates.len();
+    for Candidate { id, instance } in candidates {
+        if deadline.passed() {
+            crate::pass::deadline_hit(&mut report, total);
+            return report;
+        }
+        report.processed += 1;
+        cursor.0 = Some(id.clone());
+        let Some(instance) = instance.filter(|i| !i.0.is_empty()) else {
+            report.skipped.push((id, SkipReason::InstanceCleared));
+            continue;
+        };
+        let answer = deadline
+            .run(config.probe_timeout, cp.instance_state(&instance))
+            .await;
+        match answer {
+            Ok(Ok(state)) if state.is_terminal() => {
+                info!(workspace = %id, instance = %instance, %state, "probe answered: dead");
+            }
+            Ok(Ok(InstanceState::Running)) => {
+                info!(workspace = %id, instance = %instance, "probe answered: running");
+                report.skipped.push((id, SkipReason::Running));
+                continue;
+            }
+            Ok(Ok(state)) => {
+                info!(workspace = %id, instance = %instance, %state, "probe answered: not terminal; skip");
+                report.skipped.push((id, SkipReason::NotTerminal));
+                continue;
+            }
+            Ok(Err(e)) => {
+                warn!(workspace = %id, error = %e, "probe failed; fail-safe skip");
+                report
+                    .skipped
+                    .push((id, SkipReason::ProbeError(e.to_string())));
+                continue;
+            }
+            Err(Elapsed) => {
+                warn!(workspace = %id, "probe timed out; fail-safe skip");
+                report.skipped.push((id, SkipReason::ProbeTimeout));
+                continue;
+            }
+        }
+        let guard = FlipGuard {
+            id: id.clone(),
+            instance,
+        };
+        match deadline
+            .run(config.reconfirm_timeout, store.flip_if_unchanged(&guard))
+            .await
+        {
+            Ok(Ok(true)) => {
+                info!(workspace = %id, instance = %guard.instance, "flip: guarded write matched; restart requested");
+                handler.on_offline(&id).await;
+                report.flipped.push(id);
+            }
+            Ok(Ok(false)) => {
+                info!(workspace = %id, "flip: guarded write matched no row (row changed); skip");
+                report.skipped.push((id, SkipReason::GuardRejected));
+            }
+            Ok(Err(e)) => {
+                warn!(workspace = %id, error = %e, "flip: guarded write failed; skip");
+                report
+                    .skipped
+                    .push((id, SkipReason::FlipError(e.to_string())));
+            }
+            Err(Elapsed) => {
+                warn!(workspace = %id, "flip: guarded write timed out; skip");
+                report
+                    .skipped
+                    .push((id, SkipReason::FlipError("timed out".to_owned())));
+            }
+        }
+    }
+    if !full_page {
+        cursor.0 = None;
+    }
+    report
+}
+
+async fn read_page<S: Store>(
+    config: &Config,
+    cursor: &Cursor,
+    store: &S,
+    report: &mut PassReport,
+) -> Option<Vec<Candidate>> {
+    let query = CandidateQuery {
+        statuses: LIVE_STATUSES,
+        capture_instance: true,
+        order: Order::IdAfter(cursor.0.clone()),
+        limit: config.limit,
+    };
+    crate::pass::read_candidates(store, &query, report).await
+}
