@@ -14,9 +14,10 @@
 //!   whether the restart fires, so no actor can slip in between a check and
 //!   the write;
 //! * candidates are read in keyset pages by id, resuming after the last row
-//!   processed, so a slow control plane that lets a pass reach only part of
-//!   the fleet delays every row by a bounded number of passes instead of
-//!   starving the tail of `ORDER BY updated_at DESC` forever.
+//!   processed (or at the row whose call the deadline cut short), so a slow
+//!   control plane that lets a pass reach only part of the fleet delays
+//!   every row by a bounded number of passes instead of starving the tail of
+//!   `ORDER BY updated_at DESC` forever.
 
 use tracing::{info, warn};
 
@@ -62,7 +63,7 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
             return report;
         }
         report.processed += 1;
-        cursor.0 = Some(id.clone());
+        let resume_before = cursor.0.replace(id.clone());
         let Some(instance) = instance.filter(|i| !i.0.is_empty()) else {
             report.skipped.push((id, SkipReason::InstanceCleared));
             continue;
@@ -94,6 +95,9 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
             Err(Elapsed) => {
                 warn!(workspace = %id, "probe timed out; fail-safe skip");
                 report.skipped.push((id, SkipReason::ProbeTimeout));
+                if retry_if_cut(&deadline, cursor, resume_before, &mut report, total) {
+                    return report;
+                }
                 continue;
             }
         }
@@ -125,6 +129,9 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
                 report
                     .skipped
                     .push((id, SkipReason::FlipError("timed out".to_owned())));
+                if retry_if_cut(&deadline, cursor, resume_before, &mut report, total) {
+                    return report;
+                }
             }
         }
     }
@@ -132,6 +139,29 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
         cursor.0 = None;
     }
     report
+}
+
+/// After a call timed out: if it was the pass deadline (not the call's own
+/// limit) that cut it short, the row is undecided, so the next pass resumes
+/// *at* it rather than after it, and this pass ends. Without this, a control
+/// plane with steady latency puts the same rows at the deadline every cycle
+/// (the passes line up the same way each time round the fleet) and they
+/// never get an answer. The first row of a pass always advances the cursor,
+/// so every pass makes progress even if a single call cannot fit in it.
+fn retry_if_cut(
+    deadline: &PassDeadline,
+    cursor: &mut Cursor,
+    resume_before: Option<WorkspaceId>,
+    report: &mut PassReport,
+    total: usize,
+) -> bool {
+    if !deadline.passed() || report.processed < 2 {
+        return false;
+    }
+    info!("the pass deadline cut the last row short; the next pass resumes at it");
+    cursor.0 = resume_before;
+    crate::pass::deadline_hit(report, total);
+    true
 }
 
 async fn read_page<S: Store>(

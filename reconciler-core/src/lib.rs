@@ -17,7 +17,7 @@
 //! | --- | --- | --- | --- |
 //! | statuses in scope | `online` | `online`, `degraded` | `online`, `degraded` |
 //! | candidate query returns | `id` | `id`, `instance_id` | `id`, `instance_id` |
-//! | candidate order | `updated_at DESC`, `LIMIT` | `updated_at DESC`, `LIMIT` | keyset pages by `id`, resuming after the last row processed |
+//! | candidate order | `updated_at DESC`, `LIMIT` | `updated_at DESC`, `LIMIT` | keyset pages by `id`, resuming after the last row processed (at a row the deadline cut short) |
 //! | instance asked about | re-resolved by workspace id (`IsRunning`) | re-resolved by workspace id (`IsRunning`) | the one the query captured |
 //! | no instance at probe time | "not running", CP not asked | "not running", CP not asked | skip |
 //! | CP says not found (404) | error, skip | error, skip | dead |
