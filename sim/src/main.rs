@@ -1,0 +1,263 @@
+//! `sim`: explore seeds, replay one.
+//!
+//! Exit codes: 0 clean, 1 a violation was found, 2 bad input.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use reconciler_core::Variant;
+use sim::director::Swarm;
+use sim::explore::{Find, Plan, Progress, Shard, Summary, explore, replay_command};
+use sim::run::{run_seed, sim_runtime};
+
+#[derive(Parser)]
+#[command(
+    name = "sim",
+    version,
+    about = "Deterministic simulation of the instance-state reconciler"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run random seeds (swarm testing) and stop at the first violation.
+    Explore(ExploreArgs),
+    /// Re-run one seed and print its settings, full trace and verdict.
+    Replay(ReplayArgs),
+}
+
+#[derive(clap::Args)]
+struct ExploreArgs {
+    /// Variant under test: legacy, pr2283, hardened.
+    #[arg(long, default_value = "hardened")]
+    variant: Variant,
+    /// Seeds in the (unsharded) run.
+    #[arg(long, conflicts_with = "duration")]
+    seeds: Option<u64>,
+    /// Wall-clock budget instead of a seed count (e.g. 30s, 5m).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// The first seed.
+    #[arg(long, default_value_t = 0)]
+    start_seed: u64,
+    /// Run only shard I of N (seeds whose position is I modulo N).
+    #[arg(long, default_value = "0/1")]
+    shard: Shard,
+    /// Force the number of passes per seed instead of drawing it.
+    #[arg(long)]
+    passes: Option<u64>,
+    /// Stop only at violations whose label starts with this (e.g.
+    /// `unproven_flip`, `unproven_flip/instance_changed`).
+    #[arg(long)]
+    find: Option<Find>,
+    /// Print the summary (and finding) as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The seed to replay.
+    #[arg(long)]
+    seed: u64,
+    /// Variant under test.
+    #[arg(long, default_value = "hardened")]
+    variant: Variant,
+    /// Force the number of passes, as the exploring run did.
+    #[arg(long)]
+    passes: Option<u64>,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("expected a duration like 30s or 5m, got {s:?}"))?;
+    let secs = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?}: use s, m or h")),
+    };
+    if secs == 0 {
+        return Err("duration must be greater than zero".to_owned());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The progress bar and the wall-clock budget. Wall time only ever decides
+/// when to stop looking, never what a seed does.
+struct Bar {
+    bar: ProgressBar,
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the exploration budget is wall-clock by nature; it never reaches a trace"
+    )]
+    started: std::time::Instant,
+    budget: Option<Duration>,
+}
+
+impl Progress for Bar {
+    fn seed_done(&mut self, done: u64, _seed: u64) -> bool {
+        if done % 64 == 0 {
+            self.bar.set_position(done);
+        }
+        self.budget.is_none_or(|b| self.started.elapsed() < b)
+    }
+}
+
+#[allow(
+    clippy::disallowed_methods,
+    reason = "wall time measures the exploration itself, outside the simulation"
+)]
+fn wall_now() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+fn explore_cmd(args: ExploreArgs) -> ExitCode {
+    let seeds = match (args.seeds, args.duration) {
+        (Some(n), _) => Some(n),
+        (None, Some(_)) => None,
+        (None, None) => Some(10_000),
+    };
+    let plan = Plan {
+        variant: args.variant,
+        start_seed: args.start_seed,
+        seeds,
+        shard: args.shard,
+        passes: args.passes,
+        find: args.find.unwrap_or_default(),
+    };
+    let target = if std::io::stderr().is_terminal() && !args.json {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(seeds.map(|n| n.div_ceil(plan.shard.count)), target);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} seeds  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = wall_now();
+    let mut progress = Bar {
+        bar,
+        started,
+        budget: args.duration,
+    };
+    eprintln!(
+        "exploring variant {} from seed {} ({}), shard {}/{}",
+        plan.variant,
+        plan.start_seed,
+        seeds.map_or_else(
+            || format!("for {:?}", args.duration.unwrap_or_default()),
+            |n| format!("{n} seeds")
+        ),
+        plan.shard.index,
+        plan.shard.count
+    );
+    let (summary, finding) = explore(&plan, &mut progress);
+    progress.bar.finish_and_clear();
+    let wall = started.elapsed();
+    if args.json {
+        print_json(&plan, &summary, finding.as_ref(), wall);
+    } else {
+        print_summary(&summary, wall);
+    }
+    match finding {
+        None => {
+            eprintln!("no violation found");
+            ExitCode::SUCCESS
+        }
+        Some(f) => {
+            eprintln!(
+                "\nVIOLATION with seed {} (variant {}):",
+                f.seed, plan.variant
+            );
+            eprintln!("  {}", f.violation);
+            for other in f.all.iter().filter(|v| **v != f.violation).take(5) {
+                eprintln!("  also: {other}");
+            }
+            eprintln!("\nlast trace lines:\n{}", f.tail);
+            eprintln!(
+                "replay with:\n  {}",
+                replay_command(f.seed, plan.variant, plan.passes)
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print_summary(summary: &Summary, wall: Duration) {
+    eprint!("{summary}");
+    let secs = wall.as_secs_f64().max(1e-9);
+    eprintln!(
+        "wall time        {secs:.2} s ({:.0} seeds/s)",
+        summary.seeds as f64 / secs
+    );
+}
+
+fn print_json(
+    plan: &Plan,
+    summary: &Summary,
+    finding: Option<&sim::explore::Finding>,
+    wall: Duration,
+) {
+    let finding = finding.map(|f| {
+        serde_json::json!({
+            "seed": f.seed,
+            "kind": f.violation.kind.as_str(),
+            "label": f.violation.label(),
+            "detail": f.violation.to_string(),
+            "replay": replay_command(f.seed, plan.variant, plan.passes),
+        })
+    });
+    let out = serde_json::json!({
+        "variant": plan.variant.as_str(),
+        "start_seed": plan.start_seed,
+        "shard": format!("{}/{}", plan.shard.index, plan.shard.count),
+        "summary": summary,
+        "wall_secs": wall.as_secs_f64(),
+        "finding": finding,
+    });
+    println!("{out}");
+}
+
+fn replay_cmd(args: ReplayArgs) -> ExitCode {
+    let swarm = Swarm::from_seed(args.seed, args.passes);
+    let rt = sim_runtime();
+    let outcome = run_seed(&rt, args.variant, &swarm);
+    println!("variant      {}", args.variant);
+    print!("{}", swarm.describe());
+    println!("--- trace ---");
+    print!("{}", outcome.trace.render());
+    println!("--- verdict ---");
+    if outcome.violations.is_empty() {
+        println!("no violation");
+        return ExitCode::SUCCESS;
+    }
+    for v in &outcome.violations {
+        println!("{v}");
+    }
+    ExitCode::from(1)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Explore(args) => explore_cmd(args),
+        Command::Replay(args) => replay_cmd(args),
+    }
+}

@@ -1,0 +1,140 @@
+//! The state every simulated component shares within one run.
+//!
+//! One thread, one run: `Rc<RefCell<…>>` is enough, and no borrow is ever
+//! held across an `.await`.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use rand::RngExt;
+use reconciler_core::WorkspaceId;
+
+use crate::action::CpFailure;
+use crate::director::Director;
+use crate::hook::Hook;
+use crate::seed::SimRng;
+use crate::trace::{Cause, Event};
+use crate::world::World;
+
+/// How the simulated store and control plane behave when no fault is
+/// injected.
+#[derive(Clone, Debug)]
+pub struct Behaviour {
+    /// Control-plane latency, inclusive range in ms.
+    pub cp_latency_ms: (u64, u64),
+    /// Per-request control-plane failure rate, per mille.
+    pub cp_error_permille: u32,
+    /// Store call latency, inclusive range in ms.
+    pub store_latency_ms: (u64, u64),
+    /// Per-call store failure rate, per mille.
+    pub db_error_permille: u32,
+}
+
+/// The world, the director, and the randomness of the store and the
+/// control plane.
+pub struct Shared {
+    /// The world.
+    pub world: RefCell<World>,
+    director: RefCell<Box<dyn Director>>,
+    behaviour: Behaviour,
+    store_rng: RefCell<SimRng>,
+    cp_rng: RefCell<SimRng>,
+}
+
+impl Shared {
+    /// Bundles a run's parts.
+    pub fn new(
+        world: World,
+        director: Box<dyn Director>,
+        behaviour: Behaviour,
+        store_rng: SimRng,
+        cp_rng: SimRng,
+    ) -> Self {
+        Self {
+            world: RefCell::new(world),
+            director: RefCell::new(director),
+            behaviour,
+            store_rng: RefCell::new(store_rng),
+            cp_rng: RefCell::new(cp_rng),
+        }
+    }
+
+    /// A hook point: brings the world up to now, then lets the director act.
+    pub fn hook(&self, hook: Hook, ws: Option<&WorkspaceId>) {
+        let mut world = self.world.borrow_mut();
+        world.flush();
+        let actions = self.director.borrow_mut().at_hook(hook, ws, &world);
+        for action in &actions {
+            world.apply(Cause::Hook, action);
+        }
+    }
+
+    /// Records an event now, after whatever was due before it.
+    pub fn record(&self, event: Event) {
+        let mut world = self.world.borrow_mut();
+        world.flush();
+        let now = world.now();
+        world.trace.push(now, event);
+    }
+
+    /// The latency of the next store call.
+    pub fn store_latency(&self) -> Duration {
+        draw(
+            &mut self.store_rng.borrow_mut(),
+            self.behaviour.store_latency_ms,
+        )
+    }
+
+    /// Whether the next store call fails: an injected `db_error` first, then
+    /// the random rate.
+    pub fn store_fails(&self) -> bool {
+        let mut world = self.world.borrow_mut();
+        if world.faults.db_errors > 0 {
+            world.faults.db_errors -= 1;
+            return true;
+        }
+        self.behaviour.db_error_permille > 0
+            && self.store_rng.borrow_mut().random_range(0..1000) < self.behaviour.db_error_permille
+    }
+
+    /// The latency of the next control-plane request (a `cp_slow` in force
+    /// overrides the profile).
+    pub fn cp_latency(&self) -> Duration {
+        let drawn = draw(&mut self.cp_rng.borrow_mut(), self.behaviour.cp_latency_ms);
+        let world = self.world.borrow();
+        match world.faults.cp_slow {
+            Some((latency, until)) if world.now() < until => latency,
+            _ => drawn,
+        }
+    }
+
+    /// How the next control-plane request fails, if it does: an injected
+    /// `cp_error` first, then the random rate.
+    pub fn cp_failure(&self) -> Option<CpFailure> {
+        {
+            let mut world = self.world.borrow_mut();
+            if !world.faults.cp_errors.is_empty() {
+                return Some(world.faults.cp_errors.remove(0));
+            }
+        }
+        let mut rng = self.cp_rng.borrow_mut();
+        if self.behaviour.cp_error_permille == 0
+            || rng.random_range(0..1000) >= self.behaviour.cp_error_permille
+        {
+            return None;
+        }
+        Some(match rng.random_range(0..3u32) {
+            0 => CpFailure::Transport,
+            1 => CpFailure::Status5xx,
+            _ => CpFailure::Garbage,
+        })
+    }
+}
+
+fn draw(rng: &mut SimRng, (lo, hi): (u64, u64)) -> Duration {
+    Duration::from_millis(if hi > lo {
+        rng.random_range(lo..=hi)
+    } else {
+        lo
+    })
+}
