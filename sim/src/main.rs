@@ -105,7 +105,7 @@ struct Bar {
 
 impl Progress for Bar {
     fn seed_done(&mut self, done: u64, _seed: u64) -> bool {
-        if done % 64 == 0 {
+        if done.is_multiple_of(64) {
             self.bar.set_position(done);
         }
         self.budget.is_none_or(|b| self.started.elapsed() < b)

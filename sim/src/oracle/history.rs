@@ -40,6 +40,8 @@ pub struct StartState {
     pub in_scope: usize,
     /// In-scope rows whose instance is terminal.
     pub dead: Vec<WorkspaceId>,
+    /// Which of those are `degraded` (MED-3's case).
+    pub degraded: Vec<WorkspaceId>,
 }
 
 /// What one pass did and met.
@@ -155,11 +157,9 @@ impl History {
                     before,
                     wrote,
                 } => {
-                    if *wrote {
-                        if let Some(r) = rows.get_mut(ws) {
-                            r.status = Status::Offline;
-                            r.updated_at = crate::world::millis(at);
-                        }
+                    if let (true, Some(r)) = (*wrote, rows.get_mut(ws)) {
+                        r.status = Status::Offline;
+                        r.updated_at = crate::world::millis(at);
                     }
                     let effective = *wrote || *write == FlipWrite::Unconditional;
                     if let (true, Some(p)) = (effective, passes.last_mut()) {
@@ -192,6 +192,9 @@ fn start_state(
             cloud.get(i).copied().unwrap_or(InstanceState::NotFound)
         });
         if state.is_terminal() {
+            if r.status == Status::Degraded {
+                s.degraded.push(r.id.clone());
+            }
             s.dead.push(r.id.clone());
         }
     }

@@ -14,7 +14,8 @@ use super::{Kind, Rules, Violation};
 /// scope at the start of any of those passes, `capacity` is how many rows
 /// a pass can process before its deadline at the run's worst per-row cost
 /// (capped by `LIMIT`): a fair reconciler reaches every row within it.
-/// A pass whose candidate query failed does not count.
+/// A pass whose candidate query failed does not count. The sub-reason says
+/// whether the row was `degraded_row` (MED-3's case) or `online_row`.
 pub fn check(history: &History, rules: &Rules, out: &mut Vec<Violation>) {
     // Per dead row: undisturbed passes so far, and the most rows in scope
     // at any of their starts (the fleet a fair reconciler had to get
@@ -41,7 +42,7 @@ pub fn check(history: &History, rules: &Rules, out: &mut Vec<Violation>) {
                 reported.push(ws.clone());
                 out.push(Violation {
                     kind: Kind::MissedDead,
-                    sub: "not_flipped",
+                    sub: if pass.at_start.degraded.contains(ws) { "degraded_row" } else { "online_row" },
                     at: pass.end.unwrap_or(pass.start),
                     pass: Some(pass.n),
                     ws: Some(ws.clone()),

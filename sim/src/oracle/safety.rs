@@ -23,7 +23,9 @@ pub fn check(history: &History, out: &mut Vec<Violation>) {
 /// instance may have moved on from `shutting-down` to `terminated`). The sub-reason names the first condition that fails:
 /// `row_gone`, `status_moved`, `runtime_external`, `instance_cleared`,
 /// `instance_changed` (the row's instance is not the one the pass asked
-/// about), `no_answer`, `non_terminal_answer`, `stale_answer`.
+/// about), `no_answer`, `non_terminal_answer`, `stale_answer`; a row that
+/// changed after a re-confirm read that saw it in scope is reported as
+/// `changed_after_reconfirm` instead of by what changed.
 fn unproven_flip(pass: &Pass, out: &mut Vec<Violation>) {
     for flip in &pass.flips {
         let mut violation = |sub: &'static str, detail: String| {
@@ -36,11 +38,22 @@ fn unproven_flip(pass: &Pass, out: &mut Vec<Violation>) {
                 detail,
             });
         };
-        let reconfirm_note = pass
+        // When the pass re-confirmed this row and the re-confirm saw it
+        // live, whatever the flip then met changed after the re-confirm.
+        let reconfirmed_live = pass
             .reconfirmed
             .get(&flip.ws)
-            .map(|(at, _)| format!(" (re-confirm read at {})", crate::row::fmt_time(*at)))
+            .and_then(|(at, row)| row.as_ref().filter(|r| r.in_scope()).map(|r| (*at, r)));
+        let reconfirm_note = reconfirmed_live
+            .map(|(at, r)| format!(" (the re-confirm at {} saw {r})", crate::row::fmt_time(at)))
             .unwrap_or_default();
+        let changed = |sub: &'static str| {
+            if reconfirmed_live.is_some() {
+                "changed_after_reconfirm"
+            } else {
+                sub
+            }
+        };
         let Some(row) = &flip.before else {
             violation(
                 "row_gone",
@@ -50,7 +63,7 @@ fn unproven_flip(pass: &Pass, out: &mut Vec<Violation>) {
         };
         if !row.status.is_live() {
             violation(
-                "status_moved",
+                changed("status_moved"),
                 format!("status was {} at the flip{reconfirm_note}", row.status),
             );
             continue;
@@ -64,21 +77,19 @@ fn unproven_flip(pass: &Pass, out: &mut Vec<Violation>) {
         }
         let Some(instance) = row.live_instance() else {
             violation(
-                "instance_cleared",
+                changed("instance_cleared"),
                 format!("instance_id was NULL or empty at the flip{reconfirm_note}"),
             );
             continue;
         };
-        if let Some(asked) = pass.probed_instance(&flip.ws) {
-            if asked != instance {
-                violation(
-                    "instance_changed",
-                    format!(
-                        "the pass asked about {asked} but the row held {instance} at the flip{reconfirm_note}"
-                    ),
-                );
-                continue;
-            }
+        if let Some(asked) = pass.probed_instance(&flip.ws).filter(|a| *a != instance) {
+            violation(
+                changed("instance_changed"),
+                format!(
+                    "the pass asked about {asked} but the row held {instance} at the flip{reconfirm_note}"
+                ),
+            );
+            continue;
         }
         let about: Vec<_> = pass
             .answers

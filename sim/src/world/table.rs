@@ -65,7 +65,7 @@ impl Table {
         if q.order == Order::UpdatedAtDesc {
             // Stable sort over id order: ties stay by id, as the Postgres
             // store's `ORDER BY updated_at DESC, id` does.
-            hits.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+            hits.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
         }
         hits.into_iter()
             .take(q.limit as usize)
