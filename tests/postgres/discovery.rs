@@ -75,15 +75,6 @@ fn the_message_names_every_way_out() {
     ] {
         assert!(msg.contains(needle), "{needle:?} missing from:\n{msg}");
     }
-    assert!(
-        !msg.contains("docker-api-shim"),
-        "the shim hint is for old daemons only"
-    );
-    let old = no_postgres_message(
-        "postgres:17-alpine",
-        &"client version 1.52 is too new. Maximum supported API version is 1.41",
-    );
-    assert!(old.contains("docker-api-shim") && old.contains("DOCKER_HOST"));
 }
 
 #[test]

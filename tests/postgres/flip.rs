@@ -6,7 +6,7 @@ use pg_store::world::{self, Row};
 use reconciler_core::{FlipGuard, InstanceId, Status, Store, WorkspaceId};
 
 use crate::fixtures::row;
-use crate::support::postgres::test_db;
+use crate::support::postgres::{TestDb, test_db};
 
 fn guard(id: &str, instance: &str) -> FlipGuard {
     FlipGuard {
@@ -16,8 +16,8 @@ fn guard(id: &str, instance: &str) -> FlipGuard {
 }
 
 /// Inserts `stored`, tries `guard`, and checks the outcome and the row.
-async fn case(name: &str, stored: Row, guard: FlipGuard, writes: bool) {
-    let t = test_db().await;
+/// Cases share one database, each with its own workspace ids.
+async fn case(t: &TestDb, name: &str, stored: Row, guard: FlipGuard, writes: bool) {
     let admin = &t.db.admin;
     world::insert(admin, &stored).await.unwrap();
     let wrote = t.db.store.flip_if_unchanged(&guard).await.unwrap();
@@ -41,7 +41,9 @@ async fn case(name: &str, stored: Row, guard: FlipGuard, writes: bool) {
 
 #[tokio::test]
 async fn guarded_flip_writes_when_every_clause_matches() {
+    let t = test_db().await;
     case(
+        &t,
         "online",
         row("ws-1", Status::Online, Some("i-1"), None, 10),
         guard("ws-1", "i-1"),
@@ -49,9 +51,10 @@ async fn guarded_flip_writes_when_every_clause_matches() {
     )
     .await;
     case(
+        &t,
         "degraded, non-external runtime",
-        row("ws-1", Status::Degraded, Some("i-1"), Some("saas"), 10),
-        guard("ws-1", "i-1"),
+        row("ws-2", Status::Degraded, Some("i-2"), Some("saas"), 10),
+        guard("ws-2", "i-2"),
         true,
     )
     .await;
@@ -59,44 +62,63 @@ async fn guarded_flip_writes_when_every_clause_matches() {
 
 #[tokio::test]
 async fn guarded_flip_refuses_when_one_clause_fails() {
-    let base = || row("ws-1", Status::Online, Some("i-1"), None, 10);
-    case("other id", base(), guard("ws-2", "i-1"), false).await;
-    case("other instance", base(), guard("ws-1", "i-2"), false).await;
+    let t = test_db().await;
+    let online = |id| row(id, Status::Online, Some("i-1"), None, 10);
+    case(&t, "other id", online("ws-a"), guard("ws-b", "i-1"), false).await;
     case(
+        &t,
+        "other instance",
+        online("ws-c"),
+        guard("ws-c", "i-2"),
+        false,
+    )
+    .await;
+    case(
+        &t,
         "instance NULL",
-        row("ws-1", Status::Online, None, None, 10),
-        guard("ws-1", "i-1"),
+        row("ws-d", Status::Online, None, None, 10),
+        guard("ws-d", "i-1"),
         false,
     )
     .await;
     case(
+        &t,
         "instance '' with an empty guard",
-        row("ws-1", Status::Online, Some(""), None, 10),
-        guard("ws-1", ""),
+        row("ws-e", Status::Online, Some(""), None, 10),
+        guard("ws-e", ""),
         false,
     )
     .await;
-    for status in [
-        Status::Offline,
-        Status::Provisioning,
-        Status::Paused,
-        Status::Other("deleting".to_owned()),
+    for (id, status) in [
+        ("ws-f", Status::Offline),
+        ("ws-g", Status::Provisioning),
+        ("ws-h", Status::Paused),
+        ("ws-i", Status::Other("deleting".to_owned())),
     ] {
         case(
+            &t,
             &format!("status {status}"),
-            row("ws-1", status.clone(), Some("i-1"), None, 10),
-            guard("ws-1", "i-1"),
+            row(id, status.clone(), Some("i-1"), None, 10),
+            guard(id, "i-1"),
             false,
         )
         .await;
     }
     case(
+        &t,
         "runtime external",
-        row("ws-1", Status::Online, Some("i-1"), Some("external"), 10),
-        guard("ws-1", "i-1"),
+        row("ws-j", Status::Online, Some("i-1"), Some("external"), 10),
+        guard("ws-j", "i-1"),
         false,
     )
     .await;
+    assert_eq!(
+        world::row(&t.db.admin, &WorkspaceId::from("ws-b"))
+            .await
+            .unwrap(),
+        None,
+        "a guard for a missing row creates nothing"
+    );
 }
 
 #[tokio::test]

@@ -175,15 +175,6 @@ pub fn parse_image(image: &str) -> Result<(&str, &str), String> {
 
 /// What a test says when it finds no Postgres: every way to provide one.
 pub fn no_postgres_message(image: &str, cause: &dyn std::fmt::Display) -> String {
-    let cause = cause.to_string();
-    let hint = if cause.contains("is too new") {
-        "\n\nThe Docker daemon is older than the API version testcontainers speaks; \
-         either use DATABASE_URL (option 1), or run the API shim \
-         (`cargo run -p integration-tests --example docker-api-shim -- /tmp/docker-shim.sock &`) \
-         and set DOCKER_HOST=unix:///tmp/docker-shim.sock."
-    } else {
-        ""
-    };
     format!(
         "no Postgres server for this test.\n\
          DATABASE_URL is not set, and a container from image {image} could not be started:\n  \
@@ -194,7 +185,7 @@ pub fn no_postgres_message(image: &str, cause: &dyn std::fmt::Display) -> String
          2. start Docker (or set DOCKER_HOST) so that testcontainers can run {IMAGE_VAR} \
          (name:tag, default {DEFAULT_IMAGE});\n  \
          3. if no image registry is reachable, build the image locally with \
-         `ci/postgres-image.sh` and set {IMAGE_VAR}={LOCAL_IMAGE}.{hint}"
+         `ci/postgres-image.sh` and set {IMAGE_VAR}={LOCAL_IMAGE}."
     )
 }
 
