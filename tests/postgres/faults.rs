@@ -144,12 +144,16 @@ async fn killed_then_recovered(variant: Variant, at: Point) {
     );
 
     let second = reconciler.pass().await;
-    assert_eq!(second.flipped, [id.clone()], "{variant} {at:?}: {second:?}");
+    assert_eq!(
+        second.flipped,
+        std::slice::from_ref(&id),
+        "{variant} {at:?}: {second:?}"
+    );
     let third = reconciler.pass().await;
     assert!(third.flipped.is_empty(), "{variant} {at:?}: {third:?}");
     assert_eq!(
         *reconciler.handler().0.borrow(),
-        [id.clone()],
+        std::slice::from_ref(&id),
         "one restart"
     );
     let after = world::row(admin, &id).await.unwrap().unwrap();
