@@ -131,11 +131,14 @@ async fn killed_then_recovered(variant: Variant, at: Point) {
         panic!("{variant} {at:?}: one skip expected: {first:?}");
     };
     assert_eq!(skipped, &id);
-    match (at, reason) {
-        (Point::Reconfirm, SkipReason::ReconfirmError(_))
-        | (Point::Write, SkipReason::FlipError(_)) => {}
+    // The error names the statement and the workspace, for the logs.
+    let operation = match (variant, at, reason) {
+        (_, Point::Reconfirm, SkipReason::ReconfirmError(e)) => ("re-confirm ws-1", e),
+        (Variant::Hardened, Point::Write, SkipReason::FlipError(e)) => ("guarded flip ws-1", e),
+        (_, Point::Write, SkipReason::FlipError(e)) => ("mark offline ws-1", e),
         _ => panic!("{variant} {at:?}: unexpected skip {reason:?}"),
-    }
+    };
+    assert!(operation.1.contains(operation.0), "{operation:?}");
     assert!(reconciler.handler().0.borrow().is_empty(), "no restart");
     assert_eq!(
         world::row(admin, &id).await.unwrap(),
