@@ -1,0 +1,304 @@
+//! The production actors that race with the reconciler, and ground-truth
+//! reads, against the real table.
+//!
+//! Each function is one SQL statement with bound parameters, generic over
+//! the executor, so a harness can run it on the admin pool, on a dedicated
+//! connection, or inside a transaction it holds open to make the reconciler
+//! wait on a row lock. None of them touches the store's own connection:
+//! interleavings come from a second session, as they do in production.
+//!
+//! Writers return whether a row was written, so a scenario step that targets
+//! a deleted row is visible as a no-op rather than mistaken for a change.
+
+use reconciler_core::{InstanceId, Status, WorkspaceId};
+use sqlx::PgExecutor;
+
+use crate::time::Micros;
+
+/// One `workspaces` row, every column: what an actor inserts and what a
+/// ground-truth read returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// `id`.
+    pub id: WorkspaceId,
+    /// `status`.
+    pub status: Status,
+    /// `instance_id`: `None` is SQL `NULL`, which is not the same stored
+    /// value as `Some("")`.
+    pub instance: Option<InstanceId>,
+    /// `runtime`: `None` for SaaS rows; `Some("external")` is out of scope.
+    pub runtime: Option<String>,
+    /// `updated_at`, the candidate query's sort key.
+    pub updated_at: Micros,
+}
+
+/// The kind of write an audit entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditOp {
+    /// A row appeared.
+    Insert,
+    /// A row changed (possibly to identical values: Postgres still writes).
+    Update,
+    /// A row disappeared.
+    Delete,
+}
+
+/// One write to `workspaces`, as the audit trigger saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// The order in which writes happened (see the migration for how it
+    /// relates to commit order).
+    pub seq: i64,
+    /// What kind of write.
+    pub op: AuditOp,
+    /// The workspace written.
+    pub id: WorkspaceId,
+    /// The row before the write; `None` for an insert.
+    pub old: Option<Row>,
+    /// The row after the write; `None` for a delete.
+    pub new: Option<Row>,
+    /// The writing transaction (`txid_current()`): writes of one transaction
+    /// share it.
+    pub txid: i64,
+    /// The real instant of the write (`clock_timestamp()`).
+    pub clock_ts: Micros,
+    /// The start of the writing transaction (`transaction_timestamp()`, what
+    /// `now()` and so `updated_at` use).
+    pub tx_ts: Micros,
+    /// The writer's `application_name`: `reconciler` for the store under
+    /// test.
+    pub application_name: String,
+}
+
+/// Inserts a row with every column given, including `updated_at`, so that a
+/// test controls the candidate order (ties included) exactly.
+pub async fn insert<'c>(db: impl PgExecutor<'c>, row: &Row) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO workspaces (id, status, instance_id, runtime, updated_at) \
+         VALUES ($1, $2, $3, $4, 'epoch'::timestamptz + $5 * interval '1 microsecond')",
+    )
+    .bind(&row.id.0)
+    .bind(row.status.as_str())
+    .bind(row.instance.as_ref().map(|i| i.0.as_str()))
+    .bind(row.runtime.as_deref())
+    .bind(row.updated_at.0)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A concurrent delete of the workspace (the re-confirm's "row gone").
+pub async fn delete<'c>(db: impl PgExecutor<'c>, id: &WorkspaceId) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM workspaces WHERE id = $1")
+        .bind(&id.0)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The control plane's orphan sweeper: it NULLs `instance_id` on a row whose
+/// instance it reaped, leaving status and `updated_at` alone (which is why an
+/// `online` row with no instance can exist at all).
+pub async fn orphan_sweep<'c>(
+    db: impl PgExecutor<'c>,
+    id: &WorkspaceId,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE workspaces SET instance_id = NULL WHERE id = $1")
+        .bind(&id.0)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets `instance_id` to a value, to `''` (`Some("")`) or to `NULL` (`None`),
+/// touching nothing else: for scripting the NULL-versus-empty edge and
+/// instance swaps that no named actor makes.
+pub async fn set_instance<'c>(
+    db: impl PgExecutor<'c>,
+    id: &WorkspaceId,
+    instance: Option<&InstanceId>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE workspaces SET instance_id = $2 WHERE id = $1")
+        .bind(&id.0)
+        .bind(instance.map(|i| i.0.as_str()))
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets `status` alone (pause, hibernate, resume, or any scripted move),
+/// leaving `updated_at` as it was.
+pub async fn set_status<'c>(
+    db: impl PgExecutor<'c>,
+    id: &WorkspaceId,
+    status: &Status,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE workspaces SET status = $2 WHERE id = $1")
+        .bind(&id.0)
+        .bind(status.as_str())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The heartbeat handler: moves the row to `status` (`online` to recover,
+/// `degraded` when heartbeats are late) and bumps `updated_at`, which moves
+/// it to the head of the reference's `ORDER BY updated_at DESC`.
+pub async fn heartbeat<'c>(
+    db: impl PgExecutor<'c>,
+    id: &WorkspaceId,
+    status: &Status,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE workspaces SET status = $2, updated_at = now() WHERE id = $1")
+        .bind(&id.0)
+        .bind(status.as_str())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Reprovision / restart: a new instance id and status `provisioning`, with
+/// `updated_at` bumped. The row leaves the candidate scope until the restart
+/// brings it back `online` (a later [`set_status`] or [`heartbeat`]).
+pub async fn reprovision<'c>(
+    db: impl PgExecutor<'c>,
+    id: &WorkspaceId,
+    instance: &InstanceId,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE workspaces SET instance_id = $2, status = 'provisioning', updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(&id.0)
+    .bind(&instance.0)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The tuple a row read decodes into.
+type RowTuple = (String, String, Option<String>, Option<String>, i64);
+
+fn row_from((id, status, instance, runtime, updated_at): RowTuple) -> Row {
+    Row {
+        id: WorkspaceId(id),
+        status: Status::parse(&status),
+        instance: instance.map(InstanceId),
+        runtime,
+        updated_at: Micros(updated_at),
+    }
+}
+
+/// Ground truth for one workspace, every column, `None` when the row does
+/// not exist: what an oracle compares the reconciler's flips against.
+pub async fn row<'c>(
+    db: impl PgExecutor<'c>,
+    id: &WorkspaceId,
+) -> Result<Option<Row>, sqlx::Error> {
+    let row: Option<RowTuple> = sqlx::query_as(
+        "SELECT id, status, instance_id, runtime, \
+         (extract(epoch FROM updated_at) * 1000000)::int8 \
+         FROM workspaces WHERE id = $1",
+    )
+    .bind(&id.0)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(row_from))
+}
+
+/// Ground truth for the whole table, ordered by id (byte order, like the
+/// simulator's), for comparing a final state in one assertion.
+pub async fn rows<'c>(db: impl PgExecutor<'c>) -> Result<Vec<Row>, sqlx::Error> {
+    let rows: Vec<RowTuple> = sqlx::query_as(
+        "SELECT id, status, instance_id, runtime, \
+         (extract(epoch FROM updated_at) * 1000000)::int8 \
+         FROM workspaces ORDER BY id",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(row_from).collect())
+}
+
+/// The tuple an audit read decodes into.
+type AuditTuple = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    String,
+);
+
+/// Rebuilds a row image; present exactly when its status is (status is NOT
+/// NULL in `workspaces`).
+fn image(
+    id: &str,
+    status: Option<String>,
+    instance: Option<String>,
+    runtime: Option<String>,
+    updated_at: Option<i64>,
+) -> Option<Row> {
+    Some(row_from((
+        id.to_owned(),
+        status?,
+        instance,
+        runtime,
+        updated_at?,
+    )))
+}
+
+/// The full write history of `workspaces`, in `seq` order: what the stress
+/// test replays through the oracle to check every flip against the row as it
+/// really was.
+pub async fn audit<'c>(db: impl PgExecutor<'c>) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let rows: Vec<AuditTuple> = sqlx::query_as(
+        "SELECT seq, op, id, \
+         old_status, old_instance_id, old_runtime, \
+         (extract(epoch FROM old_updated_at) * 1000000)::int8, \
+         new_status, new_instance_id, new_runtime, \
+         (extract(epoch FROM new_updated_at) * 1000000)::int8, \
+         txid, \
+         (extract(epoch FROM clock_ts) * 1000000)::int8, \
+         (extract(epoch FROM tx_ts) * 1000000)::int8, \
+         application_name \
+         FROM workspaces_audit ORDER BY seq",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(
+            |(seq, op, id, os, oi, or, ou, ns, ni, nr, nu, txid, clock, tx, app)| {
+                let op = match op.as_str() {
+                    "INSERT" => AuditOp::Insert,
+                    "UPDATE" => AuditOp::Update,
+                    "DELETE" => AuditOp::Delete,
+                    other => {
+                        return Err(sqlx::Error::Protocol(format!(
+                            "workspaces_audit.op {other:?} is not INSERT, UPDATE or DELETE"
+                        )));
+                    }
+                };
+                Ok(AuditEntry {
+                    seq,
+                    op,
+                    old: image(&id, os, oi, or, ou),
+                    new: image(&id, ns, ni, nr, nu),
+                    id: WorkspaceId(id),
+                    txid,
+                    clock_ts: Micros(clock),
+                    tx_ts: Micros(tx),
+                    application_name: app,
+                })
+            },
+        )
+        .collect()
+}
