@@ -160,7 +160,6 @@ pub fn explore(plan: &Plan, progress: &mut dyn Progress) -> (Summary, Option<Fin
         summary.seeds += 1;
         summary.simulated_secs += sim_time.as_secs_f64();
         let mut kinds: Vec<Kind> = violations.iter().map(|v| v.kind).collect();
-        kinds.dedup();
         kinds.sort();
         kinds.dedup();
         for k in kinds {
