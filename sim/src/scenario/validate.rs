@@ -108,6 +108,8 @@ pub fn validate(file: &Path, source: &str, s: Scenario) -> Result<Script, Vec<Sc
     let expect = expect(&mut e, &s.expect, &variants, &ids);
     let explore = explore(&mut e, &s);
     if !e.list.is_empty() {
+        // In file order, whichever check found them.
+        e.list.sort_by_key(|x| x.at);
         return Err(e.list);
     }
     Ok(Script {
@@ -399,6 +401,14 @@ fn steps(
                 Err(msg) => e.at(at, msg),
             }
         }
+        if let Some(n) = &st.nth
+            && n.value == 0
+        {
+            e.at(
+                n.at,
+                "expected `nth` of at least 1 (1 = the first firing), found 0",
+            );
+        }
         match (&st.on, &st.at) {
             (Some(_), Some(_)) => e.at(
                 step.at,
@@ -409,14 +419,7 @@ fn steps(
                 "a step has neither `on` nor `at`: expected exactly one (a hook point or an instant)",
             ),
             (Some(on), None) => {
-                let nth = match &st.nth {
-                    Some(n) if n.value == 0 => {
-                        e.at(n.at, "expected `nth` of at least 1 (1 = the first firing), found 0");
-                        1
-                    }
-                    Some(n) => n.value,
-                    None => 1,
-                };
+                let nth = st.nth.as_ref().map_or(1, |n| n.value.max(1));
                 match parse_hook(&on.value) {
                     Ok((hook, ws)) => {
                         if let Some(w) = &ws
