@@ -59,7 +59,7 @@ struct RunArgs {
     max_schedules: u64,
     /// Run each file with the random strikes of this seed of its
     /// `explore:` block (instead of the exhaustive and explore sections).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "exhaustive")]
     explore_seed: Option<u64>,
 }
 
