@@ -198,6 +198,17 @@ fn duplicate_workspace_ids() {
 }
 
 #[test]
+fn duplicate_instance_ids() {
+    rejects(
+        "duplicate-instances",
+        &good_with("instance: i-2,", "instance: i-1,"),
+        5,
+        43,
+        "instance \"i-1\" is already held by the row at line 4",
+    );
+}
+
+#[test]
 fn both_on_and_at() {
     rejects(
         "on-and-at",

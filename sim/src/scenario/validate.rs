@@ -241,6 +241,7 @@ fn fleet(e: &mut Errors<'_>, s: &Scenario) -> Vec<(Row, Option<InstanceState>)> 
         e.at(s.fleet.at, "expected at least one fleet row");
     }
     let mut seen: IndexMap<String, Pos> = IndexMap::new();
+    let mut instances: IndexMap<String, Pos> = IndexMap::new();
     let mut out = Vec::new();
     for (k, row) in s.fleet.value.iter().enumerate() {
         let r = &row.value;
@@ -264,6 +265,22 @@ fn fleet(e: &mut Errors<'_>, s: &Scenario) -> Vec<(Row, Option<InstanceState>)> 
             && i.value.contains(char::is_whitespace)
         {
             e.at(i.at, "expected an instance id without spaces");
+        }
+        // The cloud holds one state per instance and the oracle ties a probe
+        // to its row through the instance, so two rows sharing an instance
+        // would be a world neither the platform nor the oracle can mean.
+        if let Some(i) = r.instance.as_ref().filter(|i| !i.value.is_empty()) {
+            if let Some(first) = instances.get(&i.value) {
+                e.at(
+                    i.at,
+                    format!(
+                        "instance {:?} is already held by the row at line {}: expected each live instance in one row only",
+                        i.value, first.line
+                    ),
+                );
+            } else {
+                instances.insert(i.value.clone(), i.at);
+            }
         }
         let state = match (&r.state, live) {
             (Some(st), true) => Some(state_of(st.value)),
