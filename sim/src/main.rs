@@ -443,6 +443,7 @@ fn shrink_cmd(args: ShrinkArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     println!("kept       {}", shrunk.target);
+    println!("timed at   {}", shrunk.anchor);
     println!("before     {}", shrunk.before);
     println!("after      {}", shrunk.after);
     println!("runs       {}", shrunk.runs);

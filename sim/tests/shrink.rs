@@ -187,3 +187,21 @@ fn committed_found_scenarios_reproduce_under_sim_run() {
         stdout(&out)
     );
 }
+
+#[test]
+fn timed_actions_fall_back_to_their_instants() {
+    // Seed 96 on legacy: placed at hook firings, its timed actions no longer
+    // show the violation under `sim run`; at their instants they do.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shrink-instants");
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let file = dir.join("legacy-96.yaml");
+    let path = file.to_str().expect("a UTF-8 path");
+    let out = sim(&["shrink", "--seed", "96", "--variant", "legacy", "-o", path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(report.contains("timed at   instants"), "{report}");
+    let text = std::fs::read_to_string(&file).expect("shrink wrote the file");
+    assert!(text.contains("  - at: "), "an `at:` step survives:\n{text}");
+    let run = sim(&["run", path]);
+    assert_eq!(run.status.code(), Some(0), "{}", stdout(&run));
+}

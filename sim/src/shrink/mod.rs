@@ -88,6 +88,8 @@ pub struct Shrunk {
     pub yaml: String,
     /// The violation label it keeps.
     pub target: String,
+    /// Where the run's timed actions were placed.
+    pub anchor: Anchor,
     /// The explicit script before minimisation.
     pub before: Size,
     /// The written scenario.
@@ -187,11 +189,11 @@ pub fn shrink(rt: &Runtime, req: &Request, file: &Path) -> Result<Shrunk, Shrink
             .script(anchor, &base)
             .map_err(ShrinkError::Internal)?;
         if m.fails(&s) {
-            start = Some(s);
+            start = Some((s, anchor));
             break;
         }
     }
-    let start = start.ok_or(ShrinkError::NotReproduced {
+    let (start, anchor) = start.ok_or(ShrinkError::NotReproduced {
         seed: req.seed,
         target: target.clone(),
     })?;
@@ -207,7 +209,7 @@ pub fn shrink(rt: &Runtime, req: &Request, file: &Path) -> Result<Shrunk, Shrink
         }
     }
     cur = m.default_updated_at(cur);
-    finish(rt, req, cur, before, target, m.runs)
+    finish(rt, req, cur, before, (target, anchor), m.runs)
 }
 
 /// Writes the expectation and the text, and checks both by parsing the
@@ -217,7 +219,7 @@ fn finish(
     req: &Request,
     mut script: Script,
     before: Size,
-    target: String,
+    (target, anchor): (String, Anchor),
     runs: u64,
 ) -> Result<Shrunk, ShrinkError> {
     let run = run_script(rt, &script, req.variant);
@@ -294,6 +296,7 @@ fn finish(
     Ok(Shrunk {
         yaml,
         target,
+        anchor,
         before,
         after,
         runs,

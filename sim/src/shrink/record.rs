@@ -6,7 +6,12 @@
 //! Placement is by hook firing, not by instant: a scripted run draws its
 //! latencies from its own stream, so the same instant would fall at another
 //! point of the reconciler's work, while "the 3rd `after probe` about ws-7"
-//! is the same point in both runs (the reconciler is sequential).
+//! is the same point in both runs (the reconciler is sequential). A timed
+//! action goes to the firing whose hook applied it, or to the one before
+//! when the reconciler (or the oracle's ground truth) looked at the world in
+//! between: it was in place before that look, and stays so. Director
+//! actions and random failures are always placed at firings; timed actions
+//! fall back to their instants when the hook form does not reproduce.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -59,11 +64,22 @@ impl Director for Recorder {
 /// Where timed actions go in the script.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Anchor {
-    /// At the hook firing around which they were applied (the default: it
+    /// At the hook firing around which they were applied (tried first: it
     /// survives different latencies).
     Hooks,
-    /// At their original instants (`at:` steps).
+    /// At their original instants (`at:` steps): the fallback, for runs
+    /// where an action's place in time matters more than its place among
+    /// the reconciler's calls (e.g. between passes, against a cloud timer).
     Instants,
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Anchor::Hooks => "hooks",
+            Anchor::Instants => "instants",
+        })
+    }
 }
 
 /// A recorded swarm run.
