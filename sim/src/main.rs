@@ -72,6 +72,18 @@ struct RunArgs {
     /// Print the full trace of every run.
     #[arg(long)]
     trace: bool,
+    /// Enumerate every placement of every file's hook steps (files with
+    /// `exhaustive: true` always are).
+    #[arg(long)]
+    exhaustive: bool,
+    /// Schedules per scenario and variant before exhaustive mode stops
+    /// (and says so).
+    #[arg(long, default_value_t = sim::scenario::exhaustive::DEFAULT_MAX_SCHEDULES)]
+    max_schedules: u64,
+    /// Run each file with the random strikes of this seed of its
+    /// `explore:` block (instead of the exhaustive and explore sections).
+    #[arg(long, conflicts_with = "exhaustive")]
+    explore_seed: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -315,6 +327,16 @@ fn run_cmd(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let (Some(_), Some(s)) = (
+        args.explore_seed,
+        scripts.iter().find(|s| s.explore.is_none()),
+    ) {
+        eprintln!(
+            "{}: --explore-seed needs an `explore:` block",
+            s.file.display()
+        );
+        return ExitCode::from(2);
+    }
     let rt = sim_runtime();
     let mut rows = Vec::new();
     for script in &scripts {
@@ -322,7 +344,12 @@ fn run_cmd(args: RunArgs) -> ExitCode {
             if args.variant.is_some_and(|v| v != variant) {
                 continue;
             }
-            let run = sim::scenario::run_script(&rt, script, variant);
+            let run = match (args.explore_seed, &script.explore) {
+                (Some(seed), Some(ex)) => {
+                    sim::scenario::strikes::run_strikes(&rt, script, ex, variant, seed)
+                }
+                _ => sim::scenario::run_script(&rt, script, variant),
+            };
             if args.trace {
                 println!(
                     "=== {} / {variant} ({}) ===",
@@ -343,15 +370,39 @@ fn run_cmd(args: RunArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     print_verdicts(&rows);
+    let extra_unmet = match args.explore_seed {
+        None => sim::scenario::sections::run_sections(
+            &rt,
+            &scripts,
+            sim::scenario::sections::Sections {
+                variant: args.variant,
+                exhaustive: args.exhaustive,
+                max_schedules: args.max_schedules,
+            },
+            &mut |line| println!("{line}"),
+        ),
+        Some(_) => 0,
+    };
     let unmet = rows.iter().filter(|(_, v)| !v.met()).count();
+    if unmet == 0 && extra_unmet > 0 {
+        println!(
+            "
+{extra_unmet} exhaustive/explore verdict(s) NOT MET (above)"
+        );
+        return ExitCode::from(1);
+    }
     if unmet == 0 {
         println!("\n{} runs, every expectation met", rows.len());
         return ExitCode::SUCCESS;
     }
     println!(
-        "\n{} runs, {unmet} expectation{} NOT MET:",
+        "\n{} runs, {unmet} expectation{} NOT MET{}:",
         rows.len(),
-        if unmet == 1 { "" } else { "s" }
+        if unmet == 1 { "" } else { "s" },
+        match extra_unmet {
+            0 => String::new(),
+            n => format!(" (and {n} exhaustive/explore verdict(s) above)"),
+        }
     );
     for (script, v) in rows.iter().filter(|(_, v)| !v.met()) {
         println!(

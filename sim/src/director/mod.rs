@@ -6,7 +6,7 @@
 pub mod space;
 mod swarm;
 
-pub use swarm::{Adversary, LatencyProfile, Swarm, SwarmDirector};
+pub use swarm::{Adversary, LatencyProfile, Swarm, SwarmDirector, row_action};
 
 use reconciler_core::WorkspaceId;
 
