@@ -21,6 +21,7 @@ pub mod run;
 pub mod scenario;
 pub mod seed;
 pub mod shared;
+pub mod shrink;
 pub mod store;
 pub mod trace;
 pub mod world;

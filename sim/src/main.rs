@@ -36,6 +36,29 @@ enum Command {
     Run(RunArgs),
     /// Print the JSON Schema of scenario files (scenarios/schema.json).
     Schema,
+    /// Turn a failing seed into the smallest scenario file that still shows
+    /// the violation, and write it.
+    Shrink(ShrinkArgs),
+}
+
+#[derive(clap::Args)]
+struct ShrinkArgs {
+    /// The failing seed (as printed by `explore`).
+    #[arg(long)]
+    seed: u64,
+    /// The variant it fails.
+    #[arg(long)]
+    variant: Variant,
+    /// Force the number of passes, as the exploring run did.
+    #[arg(long)]
+    passes: Option<u64>,
+    /// The violation to keep (label prefix, e.g. `unproven_flip/row_gone`);
+    /// default: the run's first violation.
+    #[arg(long)]
+    find: Option<Find>,
+    /// Where to write the scenario (e.g. scenarios/found/NAME.yaml).
+    #[arg(short = 'o', long = "output")]
+    output: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -441,6 +464,48 @@ fn print_verdicts(rows: &[(&sim::scenario::Script, sim::scenario::Verdict)]) {
     }
 }
 
+fn shrink_cmd(args: ShrinkArgs) -> ExitCode {
+    let request = sim::shrink::Request {
+        seed: args.seed,
+        variant: args.variant,
+        passes: args.passes,
+        find: args.find.unwrap_or_default(),
+    };
+    let rt = sim_runtime();
+    let shrunk = match sim::shrink::shrink(&rt, &request, &args.output) {
+        Ok(s) => s,
+        Err(e @ sim::shrink::ShrinkError::Internal(_)) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("{e}; nothing written");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("cannot create {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+    if let Err(e) = std::fs::write(&args.output, &shrunk.yaml) {
+        eprintln!("cannot write {}: {e}", args.output.display());
+        return ExitCode::from(2);
+    }
+    println!("kept       {}", shrunk.target);
+    println!("timed at   {}", shrunk.anchor);
+    println!("before     {}", shrunk.before);
+    println!("after      {}", shrunk.after);
+    println!("runs       {}", shrunk.runs);
+    for v in &shrunk.violations {
+        println!("violation  {v}");
+    }
+    println!("wrote      {}", args.output.display());
+    println!("check with: sim run {}", args.output.display());
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -454,6 +519,7 @@ fn main() -> ExitCode {
         Command::Explore(args) => explore_cmd(args),
         Command::Replay(args) => replay_cmd(args),
         Command::Run(args) => run_cmd(args),
+        Command::Shrink(args) => shrink_cmd(args),
         Command::Schema => {
             print!("{}", sim::scenario::model::schema_json());
             ExitCode::SUCCESS

@@ -3,6 +3,7 @@
 //! The random swarm director and the scripted one (YAML scenarios) share
 //! this interface, so both drive the same world through the same hooks.
 
+pub mod space;
 mod swarm;
 
 pub use swarm::{Adversary, LatencyProfile, Swarm, SwarmDirector, row_action};

@@ -14,6 +14,7 @@ use reconciler_core::{InstanceId, InstanceState, Status, WorkspaceId};
 
 use crate::action::Action;
 use crate::director::Director;
+use crate::director::space::{self, Settings};
 use crate::hook::Hook;
 use crate::row::Row;
 use crate::seed::{SimRng, child_rng};
@@ -138,37 +139,43 @@ impl Swarm {
     /// Derives every setting from `seed`; `passes` overrides the drawn
     /// number of passes (the one-pass benchmark uses it).
     pub fn from_seed(seed: u64, passes: Option<u64>) -> Self {
-        let mut rng = child_rng(seed, "swarm");
-        let fleet = match rng.random_range(0..10u32) {
-            0..=5 => rng.random_range(1..=8),
-            6..=8 => rng.random_range(9..=50),
-            _ => rng.random_range(51..=300),
-        };
-        let drawn_passes = rng.random_range(1..=30u64);
-        let latency = match rng.random_range(0..10u32) {
-            0..=3 => LatencyProfile::Fast,
-            4..=6 => LatencyProfile::Variable,
-            7..=8 => LatencyProfile::SlowUnderCap,
-            _ => LatencyProfile::OverCap,
-        };
-        let adversaries: Vec<Adversary> = Adversary::ALL
-            .into_iter()
-            .filter(|_| rng.random_bool(0.5))
-            .collect();
-        let hook_permille = [20, 100, 300][rng.random_range(0..3usize)];
+        let mut settings = Settings::draw(seed);
+        if let Some(p) = passes {
+            settings.passes = p;
+        }
+        Self::new(seed, settings)
+    }
+
+    /// The swarm with these `settings` over the world streams of `seed`
+    /// (fleet rows, timed actions, strikes, latencies). `from_seed` draws
+    /// the settings from the seed itself; the property tests draw them from
+    /// a proptest strategy over the same [`space`](super::space), so they
+    /// can shrink each dimension on its own.
+    pub fn new(seed: u64, settings: Settings) -> Self {
+        let Settings {
+            fleet,
+            passes,
+            latency,
+            adversaries,
+            hook_permille,
+        } = settings;
         let enabled = |a| adversaries.contains(&a);
         Self {
             seed,
             fleet,
-            passes: passes.unwrap_or(drawn_passes),
+            passes,
             latency,
-            store_latency_ms: (1, 20),
+            store_latency_ms: space::STORE_LATENCY_MS,
             cp_error_permille: if enabled(Adversary::FailingCp) {
-                100
+                space::CP_ERROR_PERMILLE
             } else {
                 0
             },
-            db_error_permille: if enabled(Adversary::DbErrors) { 30 } else { 0 },
+            db_error_permille: if enabled(Adversary::DbErrors) {
+                space::DB_ERROR_PERMILLE
+            } else {
+                0
+            },
             hook_permille,
             adversaries,
         }
