@@ -10,6 +10,7 @@
 
 pub mod abandon;
 pub mod action;
+pub mod bench;
 pub mod control_plane;
 pub mod director;
 pub mod explore;

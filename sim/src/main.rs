@@ -30,6 +30,9 @@ enum Command {
     Explore(ExploreArgs),
     /// Re-run one seed and print its settings, full trace and verdict.
     Replay(ReplayArgs),
+    /// Measure time compression, throughput, time to each known bug, a
+    /// real-time baseline and peak memory.
+    Bench(sim::bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -259,5 +262,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Explore(args) => explore_cmd(args),
         Command::Replay(args) => replay_cmd(args),
+        Command::Bench(args) => sim::bench::main(&args),
     }
 }

@@ -5,6 +5,7 @@
 
 mod swarm;
 
+pub(crate) use swarm::row_action;
 pub use swarm::{Adversary, LatencyProfile, Swarm, SwarmDirector};
 
 use reconciler_core::WorkspaceId;

@@ -289,7 +289,7 @@ fn generate_row(rng: &mut SimRng, i: usize) -> (Row, Option<InstanceState>) {
 }
 
 /// The action a row-touching adversary takes on `row`, if it applies.
-fn row_action(adv: Adversary, row: &Row, rng: &mut SimRng) -> Option<Action> {
+pub(crate) fn row_action(adv: Adversary, row: &Row, rng: &mut SimRng) -> Option<Action> {
     let ws = row.id.clone();
     let instance = row.live_instance().cloned();
     Some(match adv {
