@@ -14,6 +14,7 @@ pub mod bench;
 pub mod control_plane;
 pub mod director;
 pub mod explore;
+pub mod fnv;
 pub mod hook;
 pub mod oracle;
 pub mod restart;

@@ -13,6 +13,9 @@ use sim::director::Swarm;
 use sim::explore::{Find, Plan, Progress, Shard, Summary, explore, replay_command};
 use sim::run::{run_seed, sim_runtime};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "sim",
