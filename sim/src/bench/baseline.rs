@@ -248,9 +248,14 @@ async fn episode(variant: Variant, swarm: &Swarm, budget: Duration) -> Trace {
 /// When the baseline first saw a bug.
 #[derive(Clone, Copy, Debug)]
 pub struct Seen {
+    /// Wall time from the start of the variant's run until the oracle, run
+    /// at the end of the episode, reported it — what `explore`'s figure
+    /// measures too.
+    pub reported: Duration,
     /// Wall time from the start of the variant's run to the instant the
-    /// violation happened.
-    pub after: Duration,
+    /// violation happened (the trace's clock is the real one here): the
+    /// earliest a checker watching every event could have raised it.
+    pub happened: Duration,
     /// Episodes run, the one that showed it included.
     pub episodes: u64,
 }
@@ -285,20 +290,20 @@ fn hunt_variant(variant: Variant, bugs: &[Bug], cap: Duration) -> (Vec<Option<Se
         let trace = local.block_on(&rt, episode(variant, &swarm, left));
         episodes += 1;
         let violations = oracle::check(&trace, &rules(&swarm));
+        let reported = clock.elapsed();
         for (i, find) in finds.iter().enumerate() {
-            // Credited at the instant it happened (the trace's clock is the
-            // real one here), not at the episode's end: the earliest a
-            // checker watching every event could have raised it.
             let first = violations.iter().find(|v| find.matches(v));
             if let (None, Some(v)) = (seen[i], first) {
                 let s = Seen {
-                    after: started + v.at,
+                    reported,
+                    happened: started + v.at,
                     episodes,
                 };
                 eprintln!(
-                    "      {variant} {}: found after {} ({episodes} episodes)",
+                    "      {variant} {}: reported after {}, happened at {} ({episodes} episodes)",
                     bugs[i].find,
-                    human(s.after)
+                    human(s.reported),
+                    human(s.happened)
                 );
                 seen[i] = Some(s);
             }
@@ -349,56 +354,68 @@ impl Baseline {
         );
         let _ = writeln!(
             f,
-            "   same reconciler, world, actors and oracle on a real (not paused) tokio clock, all intervals and latencies /{}; actors are background tasks striking random rows at random real-time intervals; episodes take swarm seeds 0, 1, … for their settings; one run per variant, cap {} per bug; a bug counts as found at the real instant it happened (not when its episode ended and the oracle ran)",
+            "   same reconciler, world, actors and oracle on a real (not paused) tokio clock, all intervals and latencies /{}; actors are background tasks striking random rows at random real-time intervals; episodes take swarm seeds 0, 1, … for their settings; one run per variant, cap {} per bug",
             thousands(SCALE),
             human(self.cap)
+        );
+        let _ = writeln!(
+            f,
+            "   reported: when the oracle, run as each episode ends, reported it (as `explore` reports its find); happened: the real instant the violation occurred, the earliest any checker could have flagged it (a lower bound for the baseline)"
         );
         for (v, n, wall) in &self.episodes {
             let _ = writeln!(f, "   {v}: {} episodes in {}", thousands(*n), human(*wall));
         }
         let _ = writeln!(
             f,
-            "   {:<8} {:<40} {:>14} {:>9} {:>12} {:>10}  target >= 100x",
-            "variant", "bug", "real time", "episodes", "sim median", "ratio"
+            "   {:<8} {:<40} {:>14} {:>10} {:>8} {:>10} {:>9} {:>9}  target >= 100x (reported)",
+            "variant", "bug", "reported", "happened", "episodes", "sim median", "ratio", "(happ.)"
         );
+        let ratio = |d: Duration, m: Duration| {
+            format!("{:.0}x", d.as_secs_f64() / m.as_secs_f64().max(1e-9))
+        };
         let mut all = true;
         for (bug, seen) in &self.found {
             let median =
                 sim.and_then(|t| t.bugs.iter().find(|b| b.bug == *bug).map(|b| b.median()));
-            let (real, eps) = match seen {
-                Some(s) => (human(s.after), thousands(s.episodes)),
-                None => (format!("not in {}", human(self.cap)), "-".to_owned()),
+            let (reported, happened, eps) = match seen {
+                Some(s) => (human(s.reported), human(s.happened), thousands(s.episodes)),
+                None => (
+                    format!("not in {}", human(self.cap)),
+                    "-".to_owned(),
+                    "-".to_owned(),
+                ),
             };
-            let (ratio, met) = match (seen, median) {
-                (Some(s), Some(m)) => {
-                    let r = s.after.as_secs_f64() / m.as_secs_f64().max(1e-9);
-                    (format!("{r:.0}x"), verdict(r >= TARGET_RATIO))
-                }
+            let (r, rh, met) = match (seen, median) {
+                (Some(s), Some(m)) => (
+                    ratio(s.reported, m),
+                    ratio(s.happened, m),
+                    verdict(s.reported.as_secs_f64() >= TARGET_RATIO * m.as_secs_f64()),
+                ),
                 (None, Some(m)) => (
-                    format!(
-                        ">{:.0}x",
-                        self.cap.as_secs_f64() / m.as_secs_f64().max(1e-9)
-                    ),
+                    format!(">{}", ratio(self.cap, m)),
+                    "-".to_owned(),
                     "met (baseline never found it)",
                 ),
-                (_, None) => ("-".to_owned(), "no sim figure"),
+                (_, None) => ("-".to_owned(), "-".to_owned(), "no sim figure"),
             };
             all &= met.starts_with("met");
             let _ = writeln!(
                 f,
-                "   {:<8} {:<40} {:>14} {:>9} {:>12} {:>10}  {}",
+                "   {:<8} {:<40} {:>14} {:>10} {:>8} {:>10} {:>9} {:>9}  {}",
                 bug.variant.as_str(),
                 bug.find,
-                real,
+                reported,
+                happened,
                 eps,
                 median.map_or_else(|| "-".to_owned(), human),
-                ratio,
+                r,
+                rh,
                 met
             );
         }
         let _ = writeln!(
             f,
-            "   target: >= 100x faster than the baseline on each bug it finds: {}",
+            "   target: >= 100x faster than the baseline (as reported) on each bug it finds: {}",
             verdict(all)
         );
         f
