@@ -1,8 +1,10 @@
-//! `sim`: explore seeds, replay one.
+//! `sim`: explore seeds, replay one, run scenario files.
 //!
-//! Exit codes: 0 clean, 1 a violation was found, 2 bad input.
+//! Exit codes: 0 clean (every expectation met), 1 a violation was found (an
+//! expectation was not met), 2 bad input.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -36,6 +38,35 @@ enum Command {
     /// Measure time compression, throughput, time to each known bug, a
     /// real-time baseline and peak memory.
     Bench(sim::bench::BenchArgs),
+    /// Run scenario files (or folders of them) and check their expectations.
+    Run(RunArgs),
+    /// Print the JSON Schema of scenario files (scenarios/schema.json).
+    Schema,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenario files, or folders searched recursively for *.yaml.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Run only this variant (of those each file names).
+    #[arg(long)]
+    variant: Option<Variant>,
+    /// Print the full trace of every run.
+    #[arg(long)]
+    trace: bool,
+    /// Enumerate every placement of every file's hook steps (files with
+    /// `exhaustive: true` always are).
+    #[arg(long)]
+    exhaustive: bool,
+    /// Schedules per scenario and variant before exhaustive mode stops
+    /// (and says so).
+    #[arg(long, default_value_t = sim::scenario::exhaustive::DEFAULT_MAX_SCHEDULES)]
+    max_schedules: u64,
+    /// Run each file with the random strikes of this seed of its
+    /// `explore:` block (instead of the exhaustive and explore sections).
+    #[arg(long, conflicts_with = "exhaustive")]
+    explore_seed: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -253,6 +284,169 @@ fn replay_cmd(args: ReplayArgs) -> ExitCode {
     ExitCode::from(1)
 }
 
+fn run_cmd(args: RunArgs) -> ExitCode {
+    let files = match sim::scenario::collect_files(&args.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if files.is_empty() {
+        eprintln!("no scenario files (*.yaml) under the given paths");
+        return ExitCode::from(2);
+    }
+    let scripts = match sim::scenario::load_all(&files) {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}\n");
+            }
+            eprintln!(
+                "{} error{} in the scenario files; nothing was run",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+            return ExitCode::from(2);
+        }
+    };
+    if let (Some(_), Some(s)) = (
+        args.explore_seed,
+        scripts.iter().find(|s| s.explore.is_none()),
+    ) {
+        eprintln!(
+            "{}: --explore-seed needs an `explore:` block",
+            s.file.display()
+        );
+        return ExitCode::from(2);
+    }
+    let rt = sim_runtime();
+    let mut rows = Vec::new();
+    for script in &scripts {
+        for &variant in &script.variants {
+            if args.variant.is_some_and(|v| v != variant) {
+                continue;
+            }
+            let run = match (args.explore_seed, &script.explore) {
+                (Some(seed), Some(ex)) => {
+                    sim::scenario::strikes::run_strikes(&rt, script, ex, variant, seed)
+                }
+                _ => sim::scenario::run_script(&rt, script, variant),
+            };
+            if args.trace {
+                println!(
+                    "=== {} / {variant} ({}) ===",
+                    script.name,
+                    script.file.display()
+                );
+                print!("{}", run.outcome.trace.render());
+                for v in &run.outcome.violations {
+                    println!("violation: {v}");
+                }
+                println!();
+            }
+            rows.push((script, run.verdict));
+        }
+    }
+    if rows.is_empty() {
+        eprintln!("no scenario names the requested variant; nothing was run");
+        return ExitCode::from(2);
+    }
+    print_verdicts(&rows);
+    let extra_unmet = match args.explore_seed {
+        None => sim::scenario::sections::run_sections(
+            &rt,
+            &scripts,
+            sim::scenario::sections::Sections {
+                variant: args.variant,
+                exhaustive: args.exhaustive,
+                max_schedules: args.max_schedules,
+            },
+            &mut |line| println!("{line}"),
+        ),
+        Some(_) => 0,
+    };
+    let unmet = rows.iter().filter(|(_, v)| !v.met()).count();
+    if unmet == 0 && extra_unmet > 0 {
+        println!(
+            "
+{extra_unmet} exhaustive/explore verdict(s) NOT MET (above)"
+        );
+        return ExitCode::from(1);
+    }
+    if unmet == 0 {
+        println!("\n{} runs, every expectation met", rows.len());
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "\n{} runs, {unmet} expectation{} NOT MET{}:",
+        rows.len(),
+        if unmet == 1 { "" } else { "s" },
+        match extra_unmet {
+            0 => String::new(),
+            n => format!(" (and {n} exhaustive/explore verdict(s) above)"),
+        }
+    );
+    for (script, v) in rows.iter().filter(|(_, v)| !v.met()) {
+        println!(
+            "\n{} / {} ({})",
+            script.name,
+            v.variant,
+            script.file.display()
+        );
+        for d in &v.differences {
+            println!("  {d}");
+        }
+        println!(
+            "  replay: sim run {} --variant {} --trace",
+            script.file.display(),
+            v.variant
+        );
+    }
+    ExitCode::from(1)
+}
+
+fn print_verdicts(rows: &[(&sim::scenario::Script, sim::scenario::Verdict)]) {
+    let name_w = rows
+        .iter()
+        .map(|(s, _)| s.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let cell = |xs: Vec<String>| {
+        if xs.is_empty() {
+            "-".to_owned()
+        } else {
+            xs.join(" ")
+        }
+    };
+    let table: Vec<(String, String, String, String, String)> = rows
+        .iter()
+        .map(|(s, v)| {
+            (
+                s.name.clone(),
+                v.variant.to_string(),
+                cell(v.flips.iter().map(ToString::to_string).collect()),
+                cell(v.labels.clone()),
+                if v.met() {
+                    "met".to_owned()
+                } else {
+                    "NOT MET".to_owned()
+                },
+            )
+        })
+        .collect();
+    let flips_w = table.iter().map(|r| r.2.len()).max().unwrap_or(0).max(5);
+    let viol_w = table.iter().map(|r| r.3.len()).max().unwrap_or(0).max(10);
+    println!(
+        "{:<name_w$}  {:<8}  {:<flips_w$}  {:<viol_w$}  expectation",
+        "scenario", "variant", "flips", "violations"
+    );
+    for (n, v, f, vi, m) in table {
+        println!("{n:<name_w$}  {v:<8}  {f:<flips_w$}  {vi:<viol_w$}  {m}");
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -266,5 +460,10 @@ fn main() -> ExitCode {
         Command::Explore(args) => explore_cmd(args),
         Command::Replay(args) => replay_cmd(args),
         Command::Bench(args) => sim::bench::main(&args),
+        Command::Run(args) => run_cmd(args),
+        Command::Schema => {
+            print!("{}", sim::scenario::model::schema_json());
+            ExitCode::SUCCESS
+        }
     }
 }

@@ -5,8 +5,7 @@
 
 mod swarm;
 
-pub(crate) use swarm::row_action;
-pub use swarm::{Adversary, LatencyProfile, Swarm, SwarmDirector};
+pub use swarm::{Adversary, LatencyProfile, Swarm, SwarmDirector, row_action};
 
 use reconciler_core::WorkspaceId;
 

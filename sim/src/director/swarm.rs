@@ -314,8 +314,9 @@ fn padded(prefix: &str, n: usize, width: usize) -> String {
     s
 }
 
-/// The action a row-touching adversary takes on `row`, if it applies.
-pub(crate) fn row_action(adv: Adversary, row: &Row, rng: &mut SimRng) -> Option<Action> {
+/// The action a row-touching adversary takes on `row`, if it applies
+/// (shared with the scenario `explore:` strikes, so both strike alike).
+pub fn row_action(adv: Adversary, row: &Row, rng: &mut SimRng) -> Option<Action> {
     let ws = row.id.clone();
     let instance = row.live_instance().cloned();
     Some(match adv {
