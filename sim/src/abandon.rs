@@ -4,21 +4,22 @@
 //! never gets a "done". This guard turns that drop into a trace event, so the
 //! oracle knows the call ended in a timeout (an error) rather than silence.
 
-use std::rc::Rc;
-
 use crate::shared::Shared;
 use crate::trace::Event;
 
 /// Records [`Event::Abandoned`] if dropped before [`Abandon::done`].
-pub struct Abandon {
-    armed: Option<(Rc<Shared>, &'static str, String)>,
+///
+/// It borrows what the call is about and copies it only when it fires:
+/// calls almost always complete, and this guard is armed on every one.
+pub struct Abandon<'a> {
+    armed: Option<(&'a Shared, &'static str, &'a str)>,
 }
 
-impl Abandon {
+impl<'a> Abandon<'a> {
     /// Arms the guard for call `what` about `about`.
-    pub fn new(shared: &Rc<Shared>, what: &'static str, about: String) -> Self {
+    pub fn new(shared: &'a Shared, what: &'static str, about: &'a str) -> Self {
         Self {
-            armed: Some((Rc::clone(shared), what, about)),
+            armed: Some((shared, what, about)),
         }
     }
 
@@ -28,10 +29,10 @@ impl Abandon {
     }
 }
 
-impl Drop for Abandon {
+impl Drop for Abandon<'_> {
     fn drop(&mut self) {
         if let Some((shared, what, about)) = self.armed.take() {
-            shared.record(Event::Abandoned(what, about));
+            shared.record(Event::Abandoned(what, about.to_owned()));
         }
     }
 }

@@ -26,15 +26,11 @@ impl ControlPlane for SimCp {
         // this request's hooks can aim at the workspace it concerns.
         let ws: Option<WorkspaceId> = {
             let world = shared.world.borrow();
-            world
-                .table
-                .rows()
-                .find(|r| r.instance.as_ref() == Some(instance))
-                .map(|r| r.id.clone())
+            world.table.holding(instance).map(|r| r.id.clone())
         };
         shared.hook(Hook::before(Point::Probe), ws.as_ref());
         shared.record(Event::Probe(instance.clone()));
-        let guard = Abandon::new(shared, "probe", instance.to_string());
+        let guard = Abandon::new(shared, "probe", &instance.0);
         let latency = shared.cp_latency(instance);
         let outbound = latency / 2;
         tokio::time::sleep(outbound).await;

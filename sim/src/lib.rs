@@ -10,9 +10,11 @@
 
 pub mod abandon;
 pub mod action;
+pub mod bench;
 pub mod control_plane;
 pub mod director;
 pub mod explore;
+pub mod fnv;
 pub mod hook;
 pub mod oracle;
 pub mod restart;

@@ -15,6 +15,9 @@ use sim::director::Swarm;
 use sim::explore::{Find, Plan, Progress, Shard, Summary, explore, replay_command};
 use sim::run::{run_seed, sim_runtime};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "sim",
@@ -32,6 +35,9 @@ enum Command {
     Explore(ExploreArgs),
     /// Re-run one seed and print its settings, full trace and verdict.
     Replay(ReplayArgs),
+    /// Measure time compression, throughput, time to each known bug, a
+    /// real-time baseline and peak memory.
+    Bench(sim::bench::BenchArgs),
     /// Run scenario files (or folders of them) and check their expectations.
     Run(RunArgs),
     /// Print the JSON Schema of scenario files (scenarios/schema.json).
@@ -518,6 +524,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Explore(args) => explore_cmd(args),
         Command::Replay(args) => replay_cmd(args),
+        Command::Bench(args) => sim::bench::main(&args),
         Command::Run(args) => run_cmd(args),
         Command::Shrink(args) => shrink_cmd(args),
         Command::Schema => {

@@ -130,6 +130,7 @@ pub fn rules_for(config: &Config, cp_max_ms: u64, store_max_ms: u64) -> Rules {
 pub fn swarm_setup(swarm: &Swarm) -> Setup {
     let mut world = World::new(Timing::default(), child_rng(swarm.seed, "timing"));
     let fleet = swarm.fleet_rows();
+    world.reserve(fleet.len());
     for (at, action) in swarm.timed_actions(&fleet) {
         world.schedule(at, Cause::Timed, action);
     }

@@ -85,8 +85,7 @@ impl Shared {
     /// Records an event now, after whatever was due before it.
     pub fn record(&self, event: Event) {
         let mut world = self.world.borrow_mut();
-        world.flush();
-        let now = world.now();
+        let now = world.flush();
         world.trace.push(now, event);
     }
 

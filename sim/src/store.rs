@@ -29,11 +29,7 @@ impl SimStore {
     ) -> Result<T, StoreError> {
         let shared = &self.0;
         shared.hook(Hook::before(point), ws);
-        let guard = Abandon::new(
-            shared,
-            name,
-            ws.map(ToString::to_string).unwrap_or_default(),
-        );
+        let guard = Abandon::new(shared, name, ws.map_or("", |w| w.0.as_str()));
         let latency = shared.store_latency();
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;

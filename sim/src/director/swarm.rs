@@ -257,7 +257,7 @@ fn generate_row(rng: &mut SimRng, i: usize) -> (Row, Option<InstanceState>) {
         _ => Status::Paused,
     };
     let instance = match rng.random_range(0..100u32) {
-        0..=89 => Some(InstanceId(format!("i-{:04}", i + 1))),
+        0..=89 => Some(InstanceId(padded("i-", i + 1, 4))),
         90..=94 => None,
         _ => Some(InstanceId(String::new())),
     };
@@ -286,13 +286,39 @@ fn generate_row(rng: &mut SimRng, i: usize) -> (Row, Option<InstanceState>) {
         -rng.random_range(0..600_000i64)
     };
     let row = Row {
-        id: WorkspaceId(format!("ws-{:03}", i + 1)),
+        id: WorkspaceId(padded("ws-", i + 1, 3)),
         status,
         instance,
         runtime,
         updated_at,
     };
     (row, state)
+}
+
+/// `prefix` then `n` zero-padded to at least `width` digits, as
+/// `format!("{prefix}{n:0width$}")` writes it, without the formatting
+/// machinery (the fleet is built for every seed).
+fn padded(prefix: &str, n: usize, width: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = n;
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(prefix.len() + len.max(width));
+    s.push_str(prefix);
+    for _ in len..width {
+        s.push('0');
+    }
+    for &d in digits[..len].iter().rev() {
+        s.push(char::from(d));
+    }
+    s
 }
 
 /// The action a row-touching adversary takes on `row`, if it applies
@@ -383,5 +409,18 @@ impl Director for SwarmDirector {
         row_action(adv, &target, &mut self.rng)
             .into_iter()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::padded;
+
+    #[test]
+    fn padded_ids_are_what_format_writes() {
+        for n in (0..1_200).chain([9_999, 10_000, 123_456, usize::MAX]) {
+            assert_eq!(padded("ws-", n, 3), format!("ws-{n:03}"));
+            assert_eq!(padded("i-", n, 4), format!("i-{n:04}"));
+        }
     }
 }

@@ -20,29 +20,29 @@ pub fn check(history: &History, rules: &Rules, out: &mut Vec<Violation>) {
     // Per dead row: undisturbed passes so far, and the most rows in scope
     // at any of their starts (the fleet a fair reconciler had to get
     // through).
-    let mut streak: IndexMap<WorkspaceId, (u64, usize)> = IndexMap::new();
-    let mut reported: Vec<WorkspaceId> = Vec::new();
+    let mut streak: IndexMap<&WorkspaceId, (u64, usize)> = IndexMap::new();
+    let mut reported: Vec<&WorkspaceId> = Vec::new();
     for pass in &history.passes {
-        let flipped: Vec<&WorkspaceId> = pass.flips.iter().map(|f| &f.ws).collect();
-        let mut next: IndexMap<WorkspaceId, (u64, usize)> = IndexMap::new();
-        for ws in &pass.at_start.dead {
+        let flipped: Vec<&WorkspaceId> = pass.flips.iter().map(|f| f.ws).collect();
+        let mut next: IndexMap<&WorkspaceId, (u64, usize)> = IndexMap::new();
+        for &ws in &pass.at_start.dead {
             let undisturbed = !pass.disturbed.contains(ws)
-                && !pass.failed_reads.contains(ws)
+                && !pass.read_failed(ws)
                 && !pass.select_failed
                 && pass
                     .probed_instance(ws)
-                    .is_none_or(|i| !pass.failed_probes.contains(i));
+                    .is_none_or(|i| !pass.probe_failed(i));
             if !undisturbed || flipped.contains(&ws) || pass.end.is_none() {
                 continue;
             }
             let (count, fleet) = streak.get(ws).copied().unwrap_or((0, 0));
             let (count, fleet) = (count + 1, fleet.max(pass.at_start.in_scope));
             let bound = rules.liveness_bound(fleet);
-            if count > bound && !reported.contains(ws) {
-                reported.push(ws.clone());
+            if count > bound && !reported.contains(&ws) {
+                reported.push(ws);
                 out.push(Violation {
                     kind: Kind::MissedDead,
-                    sub: if pass.at_start.degraded.contains(ws) { "degraded_row" } else { "online_row" },
+                    sub: if pass.at_start.degraded.contains(&ws) { "degraded_row" } else { "online_row" },
                     at: pass.end.unwrap_or(pass.start),
                     pass: Some(pass.n),
                     ws: Some(ws.clone()),
@@ -52,7 +52,7 @@ pub fn check(history: &History, rules: &Rules, out: &mut Vec<Violation>) {
                     ),
                 });
             }
-            next.insert(ws.clone(), (count, fleet));
+            next.insert(ws, (count, fleet));
         }
         streak = next;
     }

@@ -42,8 +42,8 @@ fn unproven_flip(pass: &Pass, out: &mut Vec<Violation>) {
         // live, whatever the flip then met changed after the re-confirm.
         let reconfirmed_live = pass
             .reconfirmed
-            .get(&flip.ws)
-            .and_then(|(at, row)| row.as_ref().filter(|r| r.in_scope()).map(|r| (*at, r)));
+            .get(flip.ws)
+            .and_then(|(at, row)| row.filter(|r| r.in_scope()).map(|r| (*at, r)));
         let reconfirm_note = reconfirmed_live
             .map(|(at, r)| format!(" (the re-confirm at {} saw {r})", crate::row::fmt_time(at)))
             .unwrap_or_default();
@@ -54,7 +54,7 @@ fn unproven_flip(pass: &Pass, out: &mut Vec<Violation>) {
                 sub
             }
         };
-        let Some(row) = &flip.before else {
+        let Some(row) = flip.before else {
             violation(
                 "row_gone",
                 format!("the row no longer existed at the flip{reconfirm_note}"),
@@ -82,7 +82,7 @@ fn unproven_flip(pass: &Pass, out: &mut Vec<Violation>) {
             );
             continue;
         };
-        if let Some(asked) = pass.probed_instance(&flip.ws).filter(|a| *a != instance) {
+        if let Some(asked) = pass.probed_instance(flip.ws).filter(|a| *a != instance) {
             violation(
                 changed("instance_changed"),
                 format!(
@@ -94,7 +94,7 @@ fn unproven_flip(pass: &Pass, out: &mut Vec<Violation>) {
         let about: Vec<_> = pass
             .answers
             .iter()
-            .filter(|a| a.at <= flip.at && &a.instance == instance)
+            .filter(|a| a.at <= flip.at && a.instance == instance)
             .collect();
         let proven = about
             .iter()
@@ -131,9 +131,9 @@ fn unproven_flip(pass: &Pass, out: &mut Vec<Violation>) {
 fn flip_after_error(pass: &Pass, out: &mut Vec<Violation>) {
     for flip in &pass.flips {
         let probe_failed = pass
-            .probed_instance(&flip.ws)
-            .is_some_and(|i| pass.failed_probes.contains(i));
-        if probe_failed || pass.failed_reads.contains(&flip.ws) {
+            .probed_instance(flip.ws)
+            .is_some_and(|i| pass.probe_failed(i));
+        if probe_failed || pass.read_failed(flip.ws) {
             out.push(Violation {
                 kind: Kind::FlipAfterError,
                 sub: if probe_failed {
@@ -160,19 +160,19 @@ fn flip_after_error(pass: &Pass, out: &mut Vec<Violation>) {
 fn out_of_scope(pass: &Pass, out: &mut Vec<Violation>) {
     let mut reported: IndexSet<_> = IndexSet::new();
     for (at, ws, row) in &pass.out_of_scope_probes {
-        if reported.insert(ws.clone()) {
+        if reported.insert(*ws) {
             out.push(Violation {
                 kind: Kind::OutOfScope,
                 sub: "probed_out_of_scope",
                 at: *at,
                 pass: Some(pass.n),
-                ws: Some(ws.clone()),
+                ws: Some((*ws).clone()),
                 detail: format!("probed after a lookup read the row out of scope: {row}"),
             });
         }
     }
     for flip in &pass.flips {
-        if !pass.selected.contains_key(&flip.ws) {
+        if !pass.selected.contains_key(flip.ws) {
             out.push(Violation {
                 kind: Kind::OutOfScope,
                 sub: "flip_not_selected",

@@ -9,6 +9,8 @@
 use indexmap::IndexMap;
 use reconciler_core::{InstanceId, InstanceState};
 
+use crate::fnv::FnvBuild;
+
 /// One instance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instance {
@@ -22,7 +24,7 @@ pub struct Instance {
 /// so iteration is deterministic).
 #[derive(Clone, Debug, Default)]
 pub struct Cloud {
-    instances: IndexMap<InstanceId, Instance>,
+    instances: IndexMap<InstanceId, Instance, FnvBuild>,
 }
 
 impl Cloud {
@@ -41,13 +43,19 @@ impl Cloud {
     /// Sets the state of `id` (creating it if new); returns the new
     /// generation.
     pub fn set(&mut self, id: &InstanceId, state: InstanceState) -> u64 {
-        let entry = self.instances.entry(id.clone()).or_insert(Instance {
-            state,
-            generation: 0,
-        });
-        entry.state = state;
-        entry.generation += 1;
-        entry.generation
+        if let Some(i) = self.instances.get_mut(id) {
+            i.state = state;
+            i.generation += 1;
+            return i.generation;
+        }
+        self.instances.insert(
+            id.clone(),
+            Instance {
+                state,
+                generation: 1,
+            },
+        );
+        1
     }
 
     /// Applies a scheduled transition if nothing changed the instance since

@@ -107,6 +107,14 @@ impl World {
         Instant::now().saturating_duration_since(self.origin)
     }
 
+    /// Makes room for a fleet of `rows` and for the trace lines a run over
+    /// it starts with (the fleet, then about three per row a pass), so that
+    /// building and starting a run does not regrow them step by step.
+    pub fn reserve(&mut self, rows: usize) {
+        self.table.reserve(rows);
+        self.trace.entries.reserve(4 * rows + 16);
+    }
+
     /// Adds a row and its instance's real state before the run starts.
     pub fn seed_row(&mut self, row: Row, state: Option<InstanceState>) {
         if let (Some(i), Some(s)) = (row.live_instance(), state) {
@@ -128,8 +136,9 @@ impl World {
         self.due.insert((at, self.seq), due);
     }
 
-    /// Applies everything due up to now, in time order.
-    pub fn flush(&mut self) {
+    /// Applies everything due up to now, in time order; returns now (reading
+    /// the clock is not free, and callers usually want it next).
+    pub fn flush(&mut self) -> Duration {
         let now = self.now();
         while let Some(entry) = self.due.first_entry() {
             let (at, _) = *entry.key();
@@ -139,6 +148,7 @@ impl World {
             let due = entry.remove();
             self.apply_due(at, due);
         }
+        now
     }
 
     fn apply_due(&mut self, at: Duration, due: Due) {
