@@ -11,6 +11,7 @@
 pub mod abandon;
 pub mod action;
 pub mod control_plane;
+pub mod digest;
 pub mod director;
 pub mod explore;
 pub mod hook;
