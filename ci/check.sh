@@ -114,11 +114,20 @@ test_suite() {
   fi
 }
 
-# Prints the `digest <hex>/<seeds>` of an explore run of $digest_seeds seeds.
+# Prints the `<hex>/<seeds>` digest of an explore run of $digest_seeds seeds;
+# if the run fails (a violation), shows its report and fails the step.
 digest_of() {
-  local bin=$1
+  local bin=$1 log out
   shift
-  "$bin" explore --seeds "$digest_seeds" --digest "$@" 2>/dev/null | awk '$1 == "digest" { print $2 }'
+  log=$(mktemp)
+  if ! out=$("$bin" explore --seeds "$digest_seeds" --digest "$@" 2>"$log"); then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "determinism: $bin explore $* failed" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  awk '$1 == "digest" { print $2 }' <<<"$out"
 }
 
 determinism() {
