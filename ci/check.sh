@@ -1,27 +1,183 @@
 #!/usr/bin/env bash
-# The whole CI pass, one script for every caller (.ci/run, the GitHub
-# workflow): prepare the machine, then lint, then the README's test command.
+# The CI steps, one script for every caller: `.ci/run` runs them all, the
+# GitHub workflow (ci/github/reconciler-sim.yml) runs them one job at a time.
+#
+#   ci/check.sh                  every step below except `build`, in order
+#   ci/check.sh lint             the workflow is valid and runs only these
+#                                steps; cargo fmt --check; clippy -D warnings
+#   ci/check.sh build            build once for a test matrix: a nextest
+#                                archive of the workspace's tests at
+#                                $TEST_ARCHIVE and the release `sim` binary
+#   ci/check.sh test [I/N]       the README's test command, `cargo nextest run
+#                                --workspace`, with the `ci` profile (JUnit at
+#                                target/nextest/ci/junit.xml); I/N runs only
+#                                partition I of N (1-based); runs the archive
+#                                at $TEST_ARCHIVE instead of building, if set
+#   ci/check.sh determinism      release `sim`: the digest of 1,000 seeds'
+#                                traces twice, sharded, and (when the debug
+#                                binary exists) in the debug build: all equal
+#   ci/check.sh explore [I/N]    release `sim explore` over $EXPLORE_SEEDS
+#                                seeds (default 10,000), shard I of N (0-based);
+#                                a violation fails and prints its replay command
+#
+# Postgres for the tests (`test` and the full run): DATABASE_URL if set, else
+# the testcontainers image named by RECONCILER_SIM_PG_IMAGE, else, with
+# Docker, the image ci/postgres-image.sh builds locally (no registry needed).
+#
+# One target selection for the tests (debug, the whole workspace) so the
+# build cache is shared; the only other build is `-p sim --bin sim` in release,
+# which the README's explore command builds anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 started=$(date +%s)
-step() { printf '\n== %s (+%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
+step() { printf '\n== %s (+%ss)\n' "$1" "$(($(date +%s) - started))"; }
+die() {
+  printf 'ci/check.sh: %s\n' "$*" >&2
+  exit 2
+}
 
-if [ -x ci/postgres-image.sh ] && [ -z "${DATABASE_URL:-}" ] && [ -z "${RECONCILER_SIM_PG_IMAGE:-}" ]; then
+# Set only where a `build` job made the archive (the workflow); unset, `test`
+# builds, so a stale archive can never be tested by mistake.
+archive="${TEST_ARCHIVE:-}"
+target_dir="${CARGO_TARGET_DIR:-target}"
+explore_seeds="${EXPLORE_SEEDS:-10000}"
+digest_seeds="${DIGEST_SEEDS:-1000}"
+
+need_nextest() {
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    step "installing cargo-nextest (not found)"
+    cargo install cargo-nextest --locked
+  fi
+}
+
+# Exports what the Postgres tests need to find a server (see the header).
+prepare_postgres() {
+  if [ -n "${DATABASE_URL:-}" ] || [ -n "${RECONCILER_SIM_PG_IMAGE:-}" ]; then
+    return
+  fi
   if docker info >/dev/null 2>&1; then
     step "Postgres image (built locally: no registry here)"
     ci/postgres-image.sh
     export RECONCILER_SIM_PG_IMAGE=reconciler-sim/postgres:15-bookworm
   fi
-fi
+}
 
-step "cargo fmt --check"
-cargo fmt --all -- --check
+# The release `sim` binary: $SIM_BIN when a previous job built it, else built
+# here (the same `-p sim --bin sim` the README's explore command builds).
+sim_release() {
+  if [ -n "${SIM_BIN:-}" ]; then
+    [ -x "$SIM_BIN" ] || die "SIM_BIN=$SIM_BIN is not an executable"
+    printf '%s\n' "$SIM_BIN"
+    return
+  fi
+  cargo build --release -p sim --bin sim >&2
+  printf '%s\n' "$target_dir/release/sim"
+}
 
-step "cargo clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+lint() {
+  step "the GitHub workflow runs only ci/check.sh steps"
+  python3 ci/check_workflow.py
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+  step "cargo clippy"
+  cargo clippy --workspace --all-targets -- -D warnings
+}
 
-step "cargo test --workspace"
-cargo test --workspace
+build() {
+  [ -n "$archive" ] || die "build: set TEST_ARCHIVE to the archive to write"
+  need_nextest
+  step "cargo nextest archive --workspace (debug)"
+  mkdir -p "$(dirname "$archive")"
+  cargo nextest archive --workspace --archive-file "$archive"
+  step "cargo build --release -p sim --bin sim"
+  sim_release >/dev/null
+}
 
+test_suite() {
+  local partition=()
+  if [ -n "${1:-}" ]; then
+    [[ "$1" =~ ^[0-9]+/[0-9]+$ ]] || die "test: expected a partition I/N, got '$1'"
+    partition=(--partition "count:$1")
+  fi
+  need_nextest
+  prepare_postgres
+  if [ -n "$archive" ]; then
+    # Built by `build` in another job: extract over the checkout so that
+    # target/debug/sim sits where the CLI tests were compiled to find it.
+    step "cargo nextest run (from $archive) ${partition[*]}"
+    cargo nextest run --profile ci --archive-file "$archive" \
+      --workspace-remap . --extract-to . --extract-overwrite "${partition[@]}"
+  else
+    step "cargo nextest run --workspace ${partition[*]}"
+    cargo nextest run --workspace --profile ci "${partition[@]}"
+  fi
+}
+
+# Prints the `<hex>/<seeds>` digest of an explore run of $digest_seeds seeds;
+# if the run fails (a violation), shows its report and fails the step.
+digest_of() {
+  local bin=$1 log out
+  shift
+  log=$(mktemp)
+  if ! out=$("$bin" explore --seeds "$digest_seeds" --digest "$@" 2>"$log"); then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "determinism: $bin explore $* failed" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  awk '$1 == "digest" { print $2 }' <<<"$out"
+}
+
+determinism() {
+  step "determinism: trace digest of $digest_seeds seeds (release, twice, sharded)"
+  local bin first second s0 s1 sharded
+  bin=$(sim_release)
+  first=$(digest_of "$bin")
+  second=$(digest_of "$bin")
+  s0=$(digest_of "$bin" --shard 0/2)
+  s1=$(digest_of "$bin" --shard 1/2)
+  [ -n "$first" ] && [ -n "$s0" ] && [ -n "$s1" ] || die "determinism: sim printed no digest"
+  sharded=$(printf '%016x/%d' $((0x${s0%/*} ^ 0x${s1%/*})) $((${s0#*/} + ${s1#*/})))
+  printf 'release run 1   %s\nrelease run 2   %s\nshards 0/2^1/2  %s\n' "$first" "$second" "$sharded"
+  local ok=1
+  [ "$first" = "$second" ] || ok=0
+  [ "$first" = "$sharded" ] || ok=0
+  if [ -x "$target_dir/debug/sim" ]; then
+    local debug
+    debug=$(digest_of "$target_dir/debug/sim")
+    printf 'debug build     %s\n' "$debug"
+    [ "$first" = "$debug" ] || ok=0
+  fi
+  if [ "$ok" != 1 ]; then
+    echo "determinism: FAILED: the same seeds gave different traces" >&2
+    exit 1
+  fi
+  echo "determinism: identical"
+}
+
+explore_budget() {
+  local shard=${1:-0/1}
+  step "sim explore --seeds $explore_seeds --shard $shard (release)"
+  local bin
+  bin=$(sim_release)
+  "$bin" explore --seeds "$explore_seeds" --shard "$shard"
+}
+
+case "${1:-all}" in
+  all)
+    [ $# -le 1 ] || die "the full run takes no arguments"
+    lint
+    test_suite
+    determinism
+    explore_budget
+    ;;
+  lint) lint ;;
+  build) build ;;
+  test) test_suite "${2:-}" ;;
+  determinism) determinism ;;
+  explore) explore_budget "${2:-}" ;;
+  *) die "unknown step '$1': expected lint, build, test [I/N], determinism or explore [I/N]" ;;
+esac
 step "done"

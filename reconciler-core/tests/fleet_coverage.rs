@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use reconciler_core::{Config, InstanceState, Order, SkipReason, Variant};
+use reconciler_core::{Config, InstanceState, Order, SkipReason, Variant, WorkspaceId};
 use tokio::time::Instant;
 
 per_variant!(
@@ -262,4 +262,51 @@ async fn deadline_shorter_than_one_probe_still_progresses(variant: Variant) {
         Variant::Hardened => vec![vec!["i-01"], vec!["i-02"], vec!["i-03"], vec!["i-01"]],
     };
     assert_eq!(per_pass, expected, "{variant}");
+}
+
+/// The boundary of `hardened`'s retry rule: the deadline cuts short the
+/// *second* row of a pass (the first answered in 1 s, the second needs 8 s
+/// against a 5 s deadline). A row the deadline cut is undecided, and only
+/// the first row of a pass is exempt from retrying it, so the next pass
+/// resumes *at* `ws-02` (and, being its first row, moves past it even though
+/// it is cut again); the pass after that reaches the rest of the fleet.
+#[tokio::test(start_paused = true)]
+async fn hardened_retries_a_second_row_the_deadline_cut() {
+    let w = World::new(fleet(4));
+    for k in 1..=4 {
+        w.cp.state(&format!("i-{k:02}"), InstanceState::Running);
+    }
+    w.cp.latency(secs(1));
+    w.cp.latency_for("i-02", secs(8));
+    let mut rec = w.reconciler_with(
+        Variant::Hardened,
+        Config {
+            pass_deadline: secs(5),
+            ..Config::default()
+        },
+    );
+
+    let mut per_pass = Vec::new();
+    let mut reports = Vec::new();
+    for _ in 0..3 {
+        w.cp.clear_asked();
+        reports.push(rec.pass().await);
+        per_pass.push(w.cp.asked());
+    }
+
+    assert_eq!(
+        per_pass,
+        vec![vec!["i-01", "i-02"], vec!["i-02"], vec!["i-03", "i-04"]],
+        "the row cut short as the second of a pass is retried first next pass"
+    );
+    assert!(reports[0].deadline_hit && reports[1].deadline_hit);
+    assert_eq!(reports[0].processed, 2);
+    assert_eq!(
+        reports[0].skipped.last(),
+        Some(&(WorkspaceId::from("ws-02"), SkipReason::ProbeTimeout))
+    );
+    assert!(
+        !reports[2].deadline_hit,
+        "the last two rows fit in one pass"
+    );
 }

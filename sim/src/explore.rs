@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::director::Swarm;
 use crate::oracle::{Kind, Violation};
 use crate::run::{Outcome, run_seed, sim_runtime};
+use crate::trace::Trace;
 
 /// `I/N`: this runner takes every seed whose index in the run is `I`
 /// modulo `N`, so `N` shards together cover exactly the seeds of one
@@ -130,6 +131,12 @@ pub struct Summary {
 pub trait Progress {
     /// Seed `seed` (the `done`-th of this shard) finished.
     fn seed_done(&mut self, done: u64, seed: u64) -> bool;
+
+    /// Seed `seed` ran and left `trace` (called before the verdict can stop
+    /// the run, so the stopping seed is included). For observers that need
+    /// more than a count, such as a determinism digest; ignored by default
+    /// because hashing a trace costs about as much as rendering it.
+    fn seed_trace(&mut self, _seed: u64, _trace: &Trace) {}
 }
 
 /// Explores `plan`; stops at the first matching violation, when the seeds
@@ -157,6 +164,7 @@ pub fn explore(plan: &Plan, progress: &mut dyn Progress) -> (Summary, Option<Fin
             violations,
             sim_time,
         } = run_seed(&rt, plan.variant, &swarm);
+        progress.seed_trace(seed, &trace);
         summary.seeds += 1;
         summary.simulated_secs += sim_time.as_secs_f64();
         let mut kinds: Vec<Kind> = violations.iter().map(|v| v.kind).collect();

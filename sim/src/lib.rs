@@ -12,6 +12,7 @@ pub mod abandon;
 pub mod action;
 pub mod bench;
 pub mod control_plane;
+pub mod digest;
 pub mod director;
 pub mod explore;
 pub mod fnv;

@@ -11,9 +11,11 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reconciler_core::Variant;
+use sim::digest::TraceDigest;
 use sim::director::Swarm;
 use sim::explore::{Find, Plan, Progress, Shard, Summary, explore, replay_command};
 use sim::run::{run_seed, sim_runtime};
+use sim::trace::Trace;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -119,6 +121,10 @@ struct ExploreArgs {
     /// Print the summary (and finding) as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Also print `digest <hex>/<seeds>` on stdout: a digest of every
+    /// seed's trace hash, for comparing runs (see `ci/check.sh`).
+    #[arg(long, conflicts_with = "json")]
+    digest: bool,
 }
 
 #[derive(clap::Args)]
@@ -161,6 +167,7 @@ struct Bar {
     )]
     started: std::time::Instant,
     budget: Option<Duration>,
+    digest: Option<TraceDigest>,
 }
 
 impl Progress for Bar {
@@ -169,6 +176,12 @@ impl Progress for Bar {
             self.bar.set_position(done);
         }
         self.budget.is_none_or(|b| self.started.elapsed() < b)
+    }
+
+    fn seed_trace(&mut self, seed: u64, trace: &Trace) {
+        if let Some(d) = &mut self.digest {
+            d.add(seed, trace.hash());
+        }
     }
 }
 
@@ -209,6 +222,7 @@ fn explore_cmd(args: ExploreArgs) -> ExitCode {
         bar,
         started,
         budget: args.duration,
+        digest: args.digest.then(TraceDigest::default),
     };
     eprintln!(
         "exploring variant {} from seed {} ({}), shard {}/{}",
@@ -228,6 +242,9 @@ fn explore_cmd(args: ExploreArgs) -> ExitCode {
         print_json(&plan, &summary, finding.as_ref(), wall);
     } else {
         print_summary(&summary, wall);
+    }
+    if let Some(d) = progress.digest {
+        println!("digest {d}");
     }
     match finding {
         None => {
