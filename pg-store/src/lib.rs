@@ -11,7 +11,7 @@
 //! * [`PgStore`] runs the reference SQL of each [`Store`](reconciler_core::Store)
 //!   method, with bound parameters only.
 //! * [`world`] holds the racing actors' writes (delete, orphan sweep,
-//!   reprovision, heartbeat, …) and ground-truth reads, each one statement,
+//!   reprovision, status writes, …) and ground-truth reads, each one statement,
 //!   on any connection, pool or open transaction.
 //! * [`connect`] puts the two together: migrate a database, return the store
 //!   and an admin pool.

@@ -15,6 +15,8 @@ pub mod director;
 pub mod explore;
 pub mod hook;
 pub mod oracle;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod restart;
 pub mod row;
 pub mod run;

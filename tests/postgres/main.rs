@@ -21,3 +21,4 @@ mod faults;
 mod fixtures;
 mod flip;
 mod reads;
+mod stress;
