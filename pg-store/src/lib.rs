@@ -58,6 +58,15 @@ pub struct Connected {
     pub admin: PgPool,
 }
 
+/// Empties `workspaces` and its audit trail (restarting the audit's
+/// sequence), so that one migrated database can serve run after run.
+pub async fn empty(admin: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("TRUNCATE workspaces, workspaces_audit RESTART IDENTITY")
+        .execute(admin)
+        .await?;
+    Ok(())
+}
+
 /// Connects to `database_url`, runs [`MIGRATOR`], and returns the store and an
 /// admin pool on separate connections.
 pub async fn connect(database_url: &str) -> Result<Connected, sqlx::Error> {

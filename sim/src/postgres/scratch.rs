@@ -39,10 +39,7 @@ impl Scratch {
 
     /// Empties the tables between two runs.
     pub async fn reset(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("TRUNCATE workspaces, workspaces_audit RESTART IDENTITY")
-            .execute(&self.db.admin)
-            .await?;
-        Ok(())
+        pg_store::empty(&self.db.admin).await
     }
 
     /// The database's name.

@@ -18,6 +18,7 @@
 //! seed interleave differently. What is asserted holds for every
 //! interleaving: `hardened` shows no violation at all; the reference
 //! variants' figures are printed (run with `--nocapture` to see them).
+//! `RECONCILER_SIM_STRESS_SEED` sets the seed (default 1).
 
 mod actors;
 mod history;
@@ -47,6 +48,16 @@ const DURATION: Duration = Duration::from_secs(12);
 const MAX_PASSES: u64 = 40;
 /// Workspaces at the start.
 const FLEET: usize = 20;
+
+/// The seed: `RECONCILER_SIM_STRESS_SEED`, default 1.
+fn seed() -> u64 {
+    match std::env::var("RECONCILER_SIM_STRESS_SEED") {
+        Ok(s) => s
+            .parse()
+            .unwrap_or_else(|_| panic!("RECONCILER_SIM_STRESS_SEED={s:?} is not a u64")),
+        Err(_) => 1,
+    }
+}
 
 /// The reconciler's configuration, the reference's scaled down.
 fn config() -> Config {
@@ -294,7 +305,7 @@ async fn run(variant: Variant, seed: u64) -> Figures {
 
 #[tokio::test]
 async fn stress_hardened_shows_no_violation() {
-    let figures = run(Variant::Hardened, 1).await;
+    let figures = run(Variant::Hardened, seed()).await;
     assert!(
         figures.violations.is_empty(),
         "hardened under stress: {figures}\n{}",
@@ -307,18 +318,18 @@ async fn stress_hardened_shows_no_violation() {
     );
     // The run was a stress run, not an idle one.
     assert!(figures.passes >= 10, "{figures}");
-    assert!(figures.flips >= 5, "{figures}");
+    assert!(figures.flips >= 2, "{figures}");
     assert!(figures.actor_writes >= 200, "{figures}");
 }
 
 #[tokio::test]
 async fn stress_pr2283() {
-    let figures = run(Variant::Pr2283, 1).await;
+    let figures = run(Variant::Pr2283, seed()).await;
     assert!(figures.passes >= 10, "{figures}");
 }
 
 #[tokio::test]
 async fn stress_legacy() {
-    let figures = run(Variant::Legacy, 1).await;
+    let figures = run(Variant::Legacy, seed()).await;
     assert!(figures.passes >= 5, "{figures}");
 }
