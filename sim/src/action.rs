@@ -19,6 +19,16 @@ pub enum CpFailure {
     Garbage,
 }
 
+impl fmt::Display for CpFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CpFailure::Transport => "transport",
+            CpFailure::Status5xx => "5xx",
+            CpFailure::Garbage => "garbage",
+        })
+    }
+}
+
 /// One thing an actor does to the world, at one instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -127,7 +137,7 @@ impl fmt::Display for Action {
             Action::CpSlow { latency_ms, for_ms } => {
                 write!(f, "cp_slow {latency_ms}ms for {for_ms}ms")
             }
-            Action::CpError { count, kind } => write!(f, "cp_error {count} {kind:?}"),
+            Action::CpError { count, kind } => write!(f, "cp_error {count} {kind}"),
             Action::CpPartition { for_ms } => write!(f, "cp_partition for {for_ms}ms"),
             Action::DbError { count } => write!(f, "db_error {count}"),
         }

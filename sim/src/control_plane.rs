@@ -35,7 +35,7 @@ impl ControlPlane for SimCp {
         shared.hook(Hook::before(Point::Probe), ws.as_ref());
         shared.record(Event::Probe(instance.clone()));
         let guard = Abandon::new(shared, "probe", instance.to_string());
-        let latency = shared.cp_latency();
+        let latency = shared.cp_latency(instance);
         let outbound = latency / 2;
         tokio::time::sleep(outbound).await;
         let partition = shared.world.borrow().faults.cp_partition_until;
@@ -46,7 +46,7 @@ impl ControlPlane for SimCp {
             }
         }
         shared.hook(Hook::after(Point::Probe), ws.as_ref());
-        let answer = match shared.cp_failure() {
+        let answer = match shared.cp_failure(instance) {
             Some(CpFailure::Transport) => Err(CpError::Transport("connection reset".to_owned())),
             Some(CpFailure::Status5xx) => Err(CpError::Status(503)),
             Some(CpFailure::Garbage) => Err(CpError::Decode("unexpected body".to_owned())),

@@ -20,6 +20,7 @@ pub mod postgres;
 pub mod restart;
 pub mod row;
 pub mod run;
+pub mod scenario;
 pub mod seed;
 pub mod shared;
 pub mod store;

@@ -1,8 +1,10 @@
-//! `sim`: explore seeds, replay one.
+//! `sim`: explore seeds, replay one, run scenario files.
 //!
-//! Exit codes: 0 clean, 1 a violation was found, 2 bad input.
+//! Exit codes: 0 clean (every expectation met), 1 a violation was found (an
+//! expectation was not met), 2 bad input.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -30,6 +32,37 @@ enum Command {
     Explore(ExploreArgs),
     /// Re-run one seed and print its settings, full trace and verdict.
     Replay(ReplayArgs),
+    /// Run scenario files (or folders of them) and check their expectations.
+    Run(RunArgs),
+    /// Print the JSON Schema of scenario files (scenarios/schema.json).
+    Schema,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenario files, or folders searched recursively for *.yaml.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Run only this variant (of those each file names).
+    #[arg(long)]
+    variant: Option<Variant>,
+    /// Print the full trace of every run.
+    #[arg(long)]
+    trace: bool,
+    /// Where the reconciler's store lives: the simulated table, or a scratch
+    /// database on the Postgres server named by DATABASE_URL (needs a build
+    /// with `--features postgres`; scenarios marked `sim_only` are skipped).
+    #[arg(long, value_enum, default_value = "sim")]
+    backend: Backend,
+}
+
+/// The store backends `sim run` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    /// The simulated table (no setup).
+    Sim,
+    /// A real Postgres, from DATABASE_URL.
+    Postgres,
 }
 
 #[derive(clap::Args)]
@@ -247,6 +280,238 @@ fn replay_cmd(args: ReplayArgs) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Runs scripts on the chosen backend.
+enum Runner {
+    /// The simulated store, on a paused runtime.
+    Sim(tokio::runtime::Runtime),
+    /// A scratch database on the user's Postgres.
+    #[cfg(feature = "postgres")]
+    Postgres(tokio::runtime::Runtime, Option<sim::postgres::Scratch>),
+}
+
+impl Runner {
+    fn new(backend: Backend) -> Result<Self, String> {
+        match backend {
+            Backend::Sim => Ok(Runner::Sim(sim_runtime())),
+            Backend::Postgres => Self::postgres(),
+        }
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn postgres() -> Result<Self, String> {
+        Err(
+            "this sim was built without the Postgres backend; build it with the `postgres` \
+             feature: cargo run -p sim --features postgres -- run --backend postgres PATH..."
+                .to_owned(),
+        )
+    }
+
+    /// Creates the scratch database on DATABASE_URL's server.
+    #[cfg(feature = "postgres")]
+    fn postgres() -> Result<Self, String> {
+        let url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .ok_or(
+                "--backend postgres needs DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/DB \
+             (a role with CREATEDB: a scratch database is created and dropped)",
+            )?;
+        let rt = sim::postgres::pg_runtime();
+        let scratch = rt
+            .block_on(sim::postgres::Scratch::create(&url))
+            .map_err(|e| format!("cannot use the Postgres server at DATABASE_URL: {e}"))?;
+        Ok(Runner::Postgres(rt, Some(scratch)))
+    }
+
+    /// One run; on Postgres, a divergence from the simulated table counts as
+    /// an unmet expectation.
+    fn run(
+        &mut self,
+        script: &sim::scenario::Script,
+        variant: Variant,
+    ) -> Result<sim::scenario::ScriptRun, String> {
+        match self {
+            Runner::Sim(rt) => Ok(sim::scenario::run_script(rt, script, variant)),
+            #[cfg(feature = "postgres")]
+            Runner::Postgres(rt, scratch) => {
+                let scratch = scratch.as_ref().ok_or("the scratch database is gone")?;
+                let run = rt
+                    .block_on(async {
+                        scratch.reset().await?;
+                        sim::postgres::run_script_pg(script, variant, &scratch.db).await
+                    })
+                    .map_err(|e| format!("Postgres: {e}"))?;
+                let mut verdict = run.verdict;
+                verdict.differences.extend(
+                    run.divergences
+                        .into_iter()
+                        .map(|d| format!("Postgres and the simulated table disagree: {d}")),
+                );
+                Ok(sim::scenario::ScriptRun {
+                    outcome: run.outcome,
+                    firings: run.firings,
+                    verdict,
+                })
+            }
+        }
+    }
+
+    /// Drops the scratch database, if there is one.
+    fn finish(&mut self) {
+        #[cfg(feature = "postgres")]
+        if let Runner::Postgres(rt, scratch) = self
+            && let Some(scratch) = scratch.take()
+        {
+            let name = scratch.name().to_owned();
+            if let Err(e) = rt.block_on(scratch.drop_database()) {
+                eprintln!("note: could not drop the scratch database {name}: {e}");
+            }
+        }
+    }
+}
+
+fn run_cmd(args: RunArgs) -> ExitCode {
+    let files = match sim::scenario::collect_files(&args.paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if files.is_empty() {
+        eprintln!("no scenario files (*.yaml) under the given paths");
+        return ExitCode::from(2);
+    }
+    let scripts = match sim::scenario::load_all(&files) {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}\n");
+            }
+            eprintln!(
+                "{} error{} in the scenario files; nothing was run",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let mut runner = match Runner::new(args.backend) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut rows = Vec::new();
+    for script in &scripts {
+        if let (Backend::Postgres, Some(why)) = (args.backend, &script.sim_only) {
+            println!("skipped {} (sim only: {why})", script.name);
+            continue;
+        }
+        for &variant in &script.variants {
+            if args.variant.is_some_and(|v| v != variant) {
+                continue;
+            }
+            let run = match runner.run(script, variant) {
+                Ok(run) => run,
+                Err(e) => {
+                    eprintln!("{} / {variant}: {e}", script.name);
+                    runner.finish();
+                    return ExitCode::from(2);
+                }
+            };
+            if args.trace {
+                println!(
+                    "=== {} / {variant} ({}) ===",
+                    script.name,
+                    script.file.display()
+                );
+                print!("{}", run.outcome.trace.render());
+                for v in &run.outcome.violations {
+                    println!("violation: {v}");
+                }
+                println!();
+            }
+            rows.push((script, run.verdict));
+        }
+    }
+    runner.finish();
+    if rows.is_empty() {
+        eprintln!("no scenario names the requested variant; nothing was run");
+        return ExitCode::from(2);
+    }
+    print_verdicts(&rows);
+    let unmet = rows.iter().filter(|(_, v)| !v.met()).count();
+    if unmet == 0 {
+        println!("\n{} runs, every expectation met", rows.len());
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "\n{} runs, {unmet} expectation{} NOT MET:",
+        rows.len(),
+        if unmet == 1 { "" } else { "s" }
+    );
+    for (script, v) in rows.iter().filter(|(_, v)| !v.met()) {
+        println!(
+            "\n{} / {} ({})",
+            script.name,
+            v.variant,
+            script.file.display()
+        );
+        for d in &v.differences {
+            println!("  {d}");
+        }
+        println!(
+            "  replay: sim run {} --variant {} --trace",
+            script.file.display(),
+            v.variant
+        );
+    }
+    ExitCode::from(1)
+}
+
+fn print_verdicts(rows: &[(&sim::scenario::Script, sim::scenario::Verdict)]) {
+    let name_w = rows
+        .iter()
+        .map(|(s, _)| s.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let cell = |xs: Vec<String>| {
+        if xs.is_empty() {
+            "-".to_owned()
+        } else {
+            xs.join(" ")
+        }
+    };
+    let table: Vec<(String, String, String, String, String)> = rows
+        .iter()
+        .map(|(s, v)| {
+            (
+                s.name.clone(),
+                v.variant.to_string(),
+                cell(v.flips.iter().map(ToString::to_string).collect()),
+                cell(v.labels.clone()),
+                if v.met() {
+                    "met".to_owned()
+                } else {
+                    "NOT MET".to_owned()
+                },
+            )
+        })
+        .collect();
+    let flips_w = table.iter().map(|r| r.2.len()).max().unwrap_or(0).max(5);
+    let viol_w = table.iter().map(|r| r.3.len()).max().unwrap_or(0).max(10);
+    println!(
+        "{:<name_w$}  {:<8}  {:<flips_w$}  {:<viol_w$}  expectation",
+        "scenario", "variant", "flips", "violations"
+    );
+    for (n, v, f, vi, m) in table {
+        println!("{n:<name_w$}  {v:<8}  {f:<flips_w$}  {vi:<viol_w$}  {m}");
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -259,5 +524,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Explore(args) => explore_cmd(args),
         Command::Replay(args) => replay_cmd(args),
+        Command::Run(args) => run_cmd(args),
+        Command::Schema => {
+            print!("{}", sim::scenario::model::schema_json());
+            ExitCode::SUCCESS
+        }
     }
 }

@@ -135,6 +135,7 @@ pub fn rules_for(config: &Config, cp_max_ms: u64, store_max_ms: u64) -> Rules {
         per_row_cost: probe + Duration::from_millis(3 * store_max_ms + 1),
         limit: config.limit,
         liveness_slack: 1,
+        fixed_liveness_bound: None,
     }
 }
 
@@ -157,6 +158,7 @@ pub fn swarm_setup(swarm: &Swarm) -> Setup {
             cp_error_permille: swarm.cp_error_permille,
             store_latency_ms: swarm.store_latency_ms,
             db_error_permille: swarm.db_error_permille,
+            cp_instances: indexmap::IndexMap::new(),
         },
         seed: swarm.seed,
         passes: swarm.passes,

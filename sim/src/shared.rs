@@ -6,8 +6,9 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
+use indexmap::IndexMap;
 use rand::RngExt;
-use reconciler_core::WorkspaceId;
+use reconciler_core::{InstanceId, WorkspaceId};
 
 use crate::action::CpFailure;
 use crate::director::Director;
@@ -28,6 +29,18 @@ pub struct Behaviour {
     pub store_latency_ms: (u64, u64),
     /// Per-call store failure rate, per mille.
     pub db_error_permille: u32,
+    /// Per-instance control-plane behaviour (scenario files); empty for
+    /// swarm runs.
+    pub cp_instances: IndexMap<InstanceId, CpOverride>,
+}
+
+/// How the control plane treats every request about one instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpOverride {
+    /// This latency range (ms, inclusive) instead of the profile's.
+    Latency((u64, u64)),
+    /// Every request fails this way.
+    Fail(CpFailure),
 }
 
 /// The world, the director, and the randomness of the store and the
@@ -97,10 +110,15 @@ impl Shared {
             && self.store_rng.borrow_mut().random_range(0..1000) < self.behaviour.db_error_permille
     }
 
-    /// The latency of the next control-plane request (a `cp_slow` in force
-    /// overrides the profile).
-    pub fn cp_latency(&self) -> Duration {
-        let drawn = draw(&mut self.cp_rng.borrow_mut(), self.behaviour.cp_latency_ms);
+    /// The latency of the next control-plane request about `instance` (a
+    /// `cp_slow` in force overrides the instance's latency, which overrides
+    /// the profile). The profile is drawn in every case, so an override
+    /// never shifts the stream of later requests.
+    pub fn cp_latency(&self, instance: &InstanceId) -> Duration {
+        let mut drawn = draw(&mut self.cp_rng.borrow_mut(), self.behaviour.cp_latency_ms);
+        if let Some(CpOverride::Latency(range)) = self.behaviour.cp_instances.get(instance) {
+            drawn = draw(&mut self.cp_rng.borrow_mut(), *range);
+        }
         let world = self.world.borrow();
         match world.faults.cp_slow {
             Some((latency, until)) if world.now() < until => latency,
@@ -108,14 +126,18 @@ impl Shared {
         }
     }
 
-    /// How the next control-plane request fails, if it does: an injected
-    /// `cp_error` first, then the random rate.
-    pub fn cp_failure(&self) -> Option<CpFailure> {
+    /// How the next control-plane request, about `instance`, fails, if it
+    /// does: an injected `cp_error` first, then the instance's permanent
+    /// failure, then the random rate.
+    pub fn cp_failure(&self, instance: &InstanceId) -> Option<CpFailure> {
         {
             let mut world = self.world.borrow_mut();
             if !world.faults.cp_errors.is_empty() {
                 return Some(world.faults.cp_errors.remove(0));
             }
+        }
+        if let Some(CpOverride::Fail(kind)) = self.behaviour.cp_instances.get(instance) {
+            return Some(*kind);
         }
         let mut rng = self.cp_rng.borrow_mut();
         if self.behaviour.cp_error_permille == 0

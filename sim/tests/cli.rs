@@ -94,3 +94,78 @@ fn json_summary_is_machine_readable() {
             .is_some_and(|r| r.contains("--variant legacy"))
     );
 }
+
+fn scenario_dir(case: &str) -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli-run")
+        .join(case);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("a temporary folder");
+    d
+}
+
+const ORPHAN: &str = "\
+name: orphan
+about: the orphan sweeper strikes after the candidate query
+fleet:
+  - { id: ws-1, status: online, instance: i-1, state: terminated }
+steps:
+  - on: after select
+    do: orphan_sweep ws-1
+expect:
+  legacy:   { flips: [ws-1], violations: [unproven_flip/instance_cleared] }
+  pr2283:   { flips: [], violations: [] }
+  hardened: { flips: [], violations: [] }
+";
+
+#[test]
+fn run_prints_a_verdict_table_and_exits_zero_when_every_expectation_is_met() {
+    let d = scenario_dir("met");
+    std::fs::write(d.join("orphan.yaml"), ORPHAN).expect("written");
+    let out = sim(&["run", d.to_str().expect("utf-8 path")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("orphan    legacy    ws-1   unproven_flip/instance_cleared  met"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("3 runs, every expectation met"), "{stdout}");
+}
+
+#[test]
+fn run_exits_one_on_an_unmet_expectation_and_prints_the_replay_command() {
+    let d = scenario_dir("unmet");
+    let file = d.join("orphan.yaml");
+    std::fs::write(
+        &file,
+        ORPHAN.replace("pr2283:   { flips: []", "pr2283:   { flips: [ws-1]"),
+    )
+    .expect("written");
+    let path = file.to_str().expect("utf-8 path");
+    let out = sim(&["run", path]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("orphan    pr2283    -      -                               NOT MET"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("flips: expected [ws-1], got []"),
+        "{stdout}"
+    );
+    let hint = format!("replay: sim run {path} --variant pr2283 --trace");
+    assert!(stdout.contains(&hint), "{stdout}");
+    // The hint works: one variant, with its trace.
+    let replay = sim(&["run", path, "--variant", "pr2283", "--trace"]);
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert_eq!(replay.status.code(), Some(1));
+    assert!(text.contains("=== orphan / pr2283"), "{text}");
+    assert!(
+        text.contains("reconfirm ws-1 -> ws-1[online NULL"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("legacy"),
+        "--variant restricts the runs:\n{text}"
+    );
+}

@@ -42,13 +42,19 @@ fn every_postgres_capable_scenario_agrees_with_the_simulation() {
     let mut disagreements = Vec::new();
     for script in &scripts {
         if let Some(why) = &script.sim_only {
-            println!("sim only: {} ({}): {why}", script.name, script.file.display());
+            println!(
+                "sim only: {} ({}): {why}",
+                script.name,
+                script.file.display()
+            );
             continue;
         }
         for &variant in &script.variants {
             let on_sim = run_script(&sim, script, variant).verdict;
             let on_pg = pg.block_on(async {
-                pg_store::empty(&t.db.admin).await.expect("emptying the tables");
+                pg_store::empty(&t.db.admin)
+                    .await
+                    .expect("emptying the tables");
                 run_script_pg(script, variant, &t.db).await
             });
             let on_pg = on_pg.unwrap_or_else(|e| panic!("{} / {variant}: {e}", script.name));

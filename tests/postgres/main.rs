@@ -16,6 +16,7 @@ mod support;
 mod audit;
 mod candidates;
 mod concurrency;
+mod conformance;
 mod discovery;
 mod faults;
 mod fixtures;

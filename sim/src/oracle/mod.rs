@@ -63,6 +63,28 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// The sub-reasons the checks report for this kind (the `sub` of a
+    /// [`Violation`]), so that scenario files can be checked for typos.
+    pub fn subs(self) -> &'static [&'static str] {
+        match self {
+            Kind::UnprovenFlip => &[
+                "row_gone",
+                "status_moved",
+                "runtime_external",
+                "instance_cleared",
+                "instance_changed",
+                "no_answer",
+                "non_terminal_answer",
+                "stale_answer",
+                "changed_after_reconfirm",
+            ],
+            Kind::FlipAfterError => &["probe_error", "read_error"],
+            Kind::OutOfScope => &["probed_out_of_scope", "flip_not_selected"],
+            Kind::MissedDead => &["degraded_row", "online_row"],
+            Kind::CycleOverrun => &["past_deadline"],
+        }
+    }
+
     /// True for liveness and timeliness failures (as opposed to safety).
     pub fn is_liveness(self) -> bool {
         matches!(self, Kind::MissedDead | Kind::CycleOverrun)
@@ -128,6 +150,9 @@ pub struct Rules {
     /// Extra passes granted beyond the capacity bound before a dead row
     /// counts as missed.
     pub liveness_slack: u64,
+    /// A bound set by hand (a scenario's `missed_dead_bound`), replacing
+    /// the computed one.
+    pub fixed_liveness_bound: Option<u64>,
 }
 
 impl Rules {
@@ -143,6 +168,9 @@ impl Rules {
     /// Passes within which a dead, undisturbed row among `in_scope` rows
     /// must be flipped.
     pub fn liveness_bound(&self, in_scope: usize) -> u64 {
+        if let Some(b) = self.fixed_liveness_bound {
+            return b;
+        }
         (in_scope as u64).div_ceil(self.pass_capacity()) + self.liveness_slack
     }
 }

@@ -15,6 +15,7 @@
 //! 0.6 s.
 
 pub mod scratch;
+pub mod script;
 pub mod store;
 
 use std::cell::RefCell;
@@ -29,6 +30,7 @@ use crate::run::{Setup, run_world_with};
 use crate::trace::Trace;
 
 pub use scratch::Scratch;
+pub use script::{PgScriptRun, run_script_pg, scaled};
 pub use store::PgBackedStore;
 
 /// How many times faster than the script's own durations a Postgres-backed

@@ -46,7 +46,9 @@ fn scale_action(a: &Action) -> Action {
             latency_ms: ms(*latency_ms),
             for_ms: ms(*for_ms),
         },
-        Action::CpPartition { for_ms } => Action::CpPartition { for_ms: ms(*for_ms) },
+        Action::CpPartition { for_ms } => Action::CpPartition {
+            for_ms: ms(*for_ms),
+        },
         other => other.clone(),
     }
 }
@@ -99,7 +101,10 @@ fn setup(script: &Script, director: ScriptDirector) -> Setup {
         reap_ms: ms(d.reap_ms),
         restart_ms: ms_range(d.restart_ms),
     };
-    let mut world = World::new(timing, child_rng(crate::scenario::SCRIPT_SEED, "timing"));
+    let mut world = World::new(
+        timing,
+        child_rng(crate::scenario::verdict::SCRIPT_SEED, "timing"),
+    );
     for (at, action) in &script.timed {
         world.schedule(*at, Cause::Timed, action.clone());
     }
@@ -116,7 +121,7 @@ fn setup(script: &Script, director: ScriptDirector) -> Setup {
             db_error_permille: 0,
             cp_instances: script.cp_instances.clone(),
         },
-        seed: crate::scenario::SCRIPT_SEED,
+        seed: crate::scenario::verdict::SCRIPT_SEED,
         passes: script.passes,
     }
 }
