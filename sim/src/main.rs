@@ -49,10 +49,23 @@ struct RunArgs {
     /// Print the full trace of every run.
     #[arg(long)]
     trace: bool,
+    /// Enumerate every placement of every file's hook steps (files with
+    /// `exhaustive: true` always are).
+    #[arg(long)]
+    exhaustive: bool,
+    /// Schedules per scenario and variant before exhaustive mode stops
+    /// (and says so).
+    #[arg(long, default_value_t = sim::scenario::exhaustive::DEFAULT_MAX_SCHEDULES)]
+    max_schedules: u64,
+    /// Run each file with the random strikes of this seed of its
+    /// `explore:` block (instead of the exhaustive and explore sections).
+    #[arg(long, conflicts_with = "exhaustive")]
+    explore_seed: Option<u64>,
     /// Where the reconciler's store lives: the simulated table, or a scratch
     /// database on the Postgres server named by DATABASE_URL (needs a build
-    /// with `--features postgres`; scenarios marked `sim_only` are skipped).
-    #[arg(long, value_enum, default_value = "sim")]
+    /// with `--features postgres`; scenarios marked `sim_only` are skipped;
+    /// the exhaustive and explore sections stay on the simulator).
+    #[arg(long, value_enum, default_value = "sim", conflicts_with_all = ["exhaustive", "explore_seed"])]
     backend: Backend,
 }
 
@@ -282,8 +295,8 @@ fn replay_cmd(args: ReplayArgs) -> ExitCode {
 
 /// Runs scripts on the chosen backend.
 enum Runner {
-    /// The simulated store, on a paused runtime.
-    Sim(tokio::runtime::Runtime),
+    /// The simulated store, on the paused runtime.
+    Sim,
     /// A scratch database on the user's Postgres.
     #[cfg(feature = "postgres")]
     Postgres(tokio::runtime::Runtime, Option<sim::postgres::Scratch>),
@@ -292,7 +305,7 @@ enum Runner {
 impl Runner {
     fn new(backend: Backend) -> Result<Self, String> {
         match backend {
-            Backend::Sim => Ok(Runner::Sim(sim_runtime())),
+            Backend::Sim => Ok(Runner::Sim),
             Backend::Postgres => Self::postgres(),
         }
     }
@@ -327,11 +340,12 @@ impl Runner {
     /// an unmet expectation.
     fn run(
         &mut self,
+        sim_rt: &tokio::runtime::Runtime,
         script: &sim::scenario::Script,
         variant: Variant,
     ) -> Result<sim::scenario::ScriptRun, String> {
         match self {
-            Runner::Sim(rt) => Ok(sim::scenario::run_script(rt, script, variant)),
+            Runner::Sim => Ok(sim::scenario::run_script(sim_rt, script, variant)),
             #[cfg(feature = "postgres")]
             Runner::Postgres(rt, scratch) => {
                 let scratch = scratch.as_ref().ok_or("the scratch database is gone")?;
@@ -396,6 +410,17 @@ fn run_cmd(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let (Some(_), Some(s)) = (
+        args.explore_seed,
+        scripts.iter().find(|s| s.explore.is_none()),
+    ) {
+        eprintln!(
+            "{}: --explore-seed needs an `explore:` block",
+            s.file.display()
+        );
+        return ExitCode::from(2);
+    }
+    let rt = sim_runtime();
     let mut runner = match Runner::new(args.backend) {
         Ok(r) => r,
         Err(e) => {
@@ -413,13 +438,18 @@ fn run_cmd(args: RunArgs) -> ExitCode {
             if args.variant.is_some_and(|v| v != variant) {
                 continue;
             }
-            let run = match runner.run(script, variant) {
-                Ok(run) => run,
-                Err(e) => {
-                    eprintln!("{} / {variant}: {e}", script.name);
-                    runner.finish();
-                    return ExitCode::from(2);
+            let run = match (args.explore_seed, &script.explore) {
+                (Some(seed), Some(ex)) => {
+                    sim::scenario::strikes::run_strikes(&rt, script, ex, variant, seed)
                 }
+                _ => match runner.run(&rt, script, variant) {
+                    Ok(run) => run,
+                    Err(e) => {
+                        eprintln!("{} / {variant}: {e}", script.name);
+                        runner.finish();
+                        return ExitCode::from(2);
+                    }
+                },
             };
             if args.trace {
                 println!(
@@ -442,15 +472,39 @@ fn run_cmd(args: RunArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     print_verdicts(&rows);
+    let extra_unmet = match (args.explore_seed, args.backend) {
+        (None, Backend::Sim) => sim::scenario::sections::run_sections(
+            &rt,
+            &scripts,
+            sim::scenario::sections::Sections {
+                variant: args.variant,
+                exhaustive: args.exhaustive,
+                max_schedules: args.max_schedules,
+            },
+            &mut |line| println!("{line}"),
+        ),
+        _ => 0,
+    };
     let unmet = rows.iter().filter(|(_, v)| !v.met()).count();
+    if unmet == 0 && extra_unmet > 0 {
+        println!(
+            "
+{extra_unmet} exhaustive/explore verdict(s) NOT MET (above)"
+        );
+        return ExitCode::from(1);
+    }
     if unmet == 0 {
         println!("\n{} runs, every expectation met", rows.len());
         return ExitCode::SUCCESS;
     }
     println!(
-        "\n{} runs, {unmet} expectation{} NOT MET:",
+        "\n{} runs, {unmet} expectation{} NOT MET{}:",
         rows.len(),
-        if unmet == 1 { "" } else { "s" }
+        if unmet == 1 { "" } else { "s" },
+        match extra_unmet {
+            0 => String::new(),
+            n => format!(" (and {n} exhaustive/explore verdict(s) above)"),
+        }
     );
     for (script, v) in rows.iter().filter(|(_, v)| !v.met()) {
         println!(

@@ -1,32 +1,161 @@
-//! The committed scenarios load, and every expectation in them is met.
+//! The scenario corpus, and the scripted director's rules.
+//!
+//! Every `scenarios/**/*.yaml` runs against every variant it names, and each
+//! run's expectation, verdict, violations and full trace is one insta
+//! snapshot (`snapshots/scenarios__<variant>@<topic>__<file>.snap`). A change
+//! of behaviour of the reconciler, the world or the oracle therefore shows up
+//! as a snapshot diff to review (`cargo insta review`), and a scenario
+//! committed without its snapshots fails under CI, where insta never writes
+//! snapshots. Independently of the snapshots, the corpus test fails if any
+//! run misses its file's expectation (listing every miss), and a snapshot
+//! whose scenario was renamed or removed fails the stale-snapshot test.
+//!
+//! The other tests pin the director's rules (nth, workspace filter, timed
+//! steps, per-instance control plane, label matching) on inline scripts.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
+use reconciler_core::{Variant, WorkspaceId};
 use sim::run::sim_runtime;
-use sim::scenario::{load_all, run_script};
+use sim::scenario::{Expected, Script, ScriptRun, collect_files, load, load_all, run_script};
 
-#[test]
-fn every_committed_scenario_meets_its_expectations() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let files = sim::scenario::collect_files(&[root]).expect("the corpus is readable");
-    let scripts = load_all(&files).unwrap_or_else(|errors| {
+/// The corpus folder.
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+}
+
+/// Every scenario of the corpus; fails on any load error, including a name
+/// used twice.
+fn corpus_scripts() -> Vec<Script> {
+    let files = collect_files(&[corpus()]).expect("the corpus is readable");
+    load_all(&files).unwrap_or_else(|errors| {
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         panic!("the corpus does not load:\n{}", text.join("\n"))
-    });
+    })
+}
+
+#[test]
+fn every_scenario_matches_its_snapshots_and_its_expectations() {
+    let scripts = corpus_scripts();
+    assert!(
+        scripts.len() >= 25,
+        "the corpus must hold at least 25 scenarios, it holds {}",
+        scripts.len()
+    );
     let rt = sim_runtime();
-    let mut unmet = Vec::new();
-    let mut runs = 0;
-    for s in &scripts {
-        for &v in &s.variants {
+    let mut unmet: Vec<String> = Vec::new();
+    let mut runs = 0usize;
+    insta::glob!("../../scenarios", "**/*.yaml", |path| {
+        let script = load(path).unwrap_or_else(|errors| {
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            panic!("{} does not load:\n{}", path.display(), text.join("\n"))
+        });
+        for &variant in &script.variants {
+            let run = run_script(&rt, &script, variant);
             runs += 1;
-            let run = run_script(&rt, s, v);
+            insta::assert_snapshot!(variant.as_str(), render(&script, variant, &run));
             if !run.verdict.met() {
-                unmet.push(format!("{} / {v}: {:?}", s.name, run.verdict.differences));
+                unmet.push(format!(
+                    "{} / {variant} ({}): {}",
+                    script.name,
+                    corpus_path(&script.file),
+                    run.verdict.differences.join("; ")
+                ));
             }
         }
+    });
+    let expected_runs: usize = scripts.iter().map(|s| s.variants.len()).sum();
+    assert_eq!(runs, expected_runs, "every file of the corpus was globbed");
+    assert!(
+        unmet.is_empty(),
+        "{} of {runs} runs missed their expectation:\n{}",
+        unmet.len(),
+        unmet.join("\n")
+    );
+}
+
+#[test]
+fn no_snapshot_outlives_its_scenario() {
+    let wanted: BTreeSet<String> = corpus_scripts()
+        .iter()
+        .flat_map(|s| {
+            let file = corpus_path(&s.file)
+                .trim_start_matches("scenarios/")
+                .replace('/', "__");
+            s.variants
+                .iter()
+                .map(move |v| format!("scenarios__{v}@{file}.snap"))
+        })
+        .collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    // No folder yet (a fresh checkout before the first snapshot): nothing
+    // can be stale.
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let stale: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("scenarios__") && n.ends_with(".snap"))
+        .filter(|n| !wanted.contains(n))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "snapshots without a scenario x variant (renamed or removed files; delete them):\n{}",
+        stale.join("\n")
+    );
+}
+
+/// The snapshot text: what was expected, what happened, why, and the trace.
+fn render(script: &Script, variant: Variant, run: &ScriptRun) -> String {
+    let expected = script.expect.get(&variant).cloned().unwrap_or_default();
+    let mut s = String::new();
+    let _ = writeln!(s, "scenario   {}", script.name);
+    let _ = writeln!(s, "file       {}", corpus_path(&script.file));
+    let _ = writeln!(s, "variant    {variant}");
+    let _ = writeln!(s, "expected   {}", describe(&expected));
+    let _ = writeln!(
+        s,
+        "got        flips {} violations {}",
+        list(run.verdict.flips.iter().map(WorkspaceId::to_string)),
+        list(run.verdict.labels.iter().cloned())
+    );
+    let verdict = if run.verdict.met() {
+        "met".to_owned()
+    } else {
+        format!("NOT MET: {}", run.verdict.differences.join("; "))
+    };
+    let _ = writeln!(s, "verdict    {verdict}");
+    for v in &run.outcome.violations {
+        let _ = writeln!(s, "violation  {v}");
     }
-    assert!(runs >= 12, "only {runs} runs");
-    assert!(unmet.is_empty(), "{}", unmet.join("\n"));
+    let _ = writeln!(s, "--- trace");
+    s.push_str(&run.outcome.trace.render());
+    s
+}
+
+fn describe(e: &Expected) -> String {
+    format!(
+        "flips {} violations {}",
+        list(e.flips.iter().map(WorkspaceId::to_string)),
+        list(e.violations.iter().map(ToString::to_string))
+    )
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    format!("[{}]", items.collect::<Vec<_>>().join(", "))
+}
+
+/// A scenario file's path from the repository root (`scenarios/…`), with
+/// `/` separators, so snapshots do not depend on where the repository is.
+fn corpus_path(file: &Path) -> String {
+    let parts: Vec<String> = file
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let start = parts.iter().rposition(|p| p == "scenarios").unwrap_or(0);
+    parts[start..].join("/")
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod swarm;
 
-pub use swarm::{Adversary, LatencyProfile, Swarm, SwarmDirector};
+pub use swarm::{Adversary, LatencyProfile, Swarm, SwarmDirector, row_action};
 
 use reconciler_core::WorkspaceId;
 

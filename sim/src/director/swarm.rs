@@ -288,8 +288,9 @@ fn generate_row(rng: &mut SimRng, i: usize) -> (Row, Option<InstanceState>) {
     (row, state)
 }
 
-/// The action a row-touching adversary takes on `row`, if it applies.
-fn row_action(adv: Adversary, row: &Row, rng: &mut SimRng) -> Option<Action> {
+/// The action a row-touching adversary takes on `row`, if it applies
+/// (shared with the scenario `explore:` strikes, so both strike alike).
+pub fn row_action(adv: Adversary, row: &Row, rng: &mut SimRng) -> Option<Action> {
     let ws = row.id.clone();
     let instance = row.live_instance().cloned();
     Some(match adv {

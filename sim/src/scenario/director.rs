@@ -55,7 +55,7 @@ impl Director for ScriptDirector {
         });
         let mut out = Vec::new();
         for (step, count) in self.steps.iter().zip(self.matched.iter_mut()) {
-            if step.hook != hook || step.ws.as_ref().is_some_and(|w| Some(w) != ws) {
+            if !step.matches(hook, ws) {
                 continue;
             }
             *count += 1;

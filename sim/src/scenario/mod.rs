@@ -10,9 +10,12 @@
 pub mod director;
 pub mod duration;
 pub mod error;
+pub mod exhaustive;
 pub mod model;
 pub mod parse;
 pub mod script;
+pub mod sections;
+pub mod strikes;
 pub mod syntax;
 pub mod validate;
 pub mod verdict;
@@ -22,7 +25,9 @@ use std::path::{Path, PathBuf};
 pub use director::{Firing, ScriptDirector};
 pub use error::ScenarioError;
 pub use script::{Expected, Explore, HookStep, Label, Script};
-pub use verdict::{ScriptRun, Verdict, judge, run_script, script_rules, script_setup};
+pub use verdict::{
+    ScriptRun, Verdict, judge, run_directed, run_script, script_rules, script_setup,
+};
 
 /// Reads, parses and validates one scenario file.
 pub fn load(file: &Path) -> Result<Script, Vec<ScenarioError>> {

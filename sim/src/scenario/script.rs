@@ -31,6 +31,14 @@ pub struct HookStep {
     pub actions: Vec<Action>,
 }
 
+impl HookStep {
+    /// True when a firing of `hook` about `ws` counts towards this step's
+    /// `nth`: the same hook, and the workspace filter (if any) holds.
+    pub fn matches(&self, hook: Hook, ws: Option<&WorkspaceId>) -> bool {
+        self.hook == hook && self.ws.as_ref().is_none_or(|w| Some(w) == ws)
+    }
+}
+
 /// A violation label as expected: `kind` alone matches any sub-reason.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Label {

@@ -1,6 +1,7 @@
 //! Running a [`Script`] against a variant, and judging the run against the
 //! script's expectation.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -182,11 +183,23 @@ pub struct ScriptRun {
 pub fn run_script(rt: &Runtime, script: &Script, variant: Variant) -> ScriptRun {
     let director = ScriptDirector::new(script.hooked.clone());
     let log = director.firings();
+    run_directed(rt, script, variant, Box::new(director), log)
+}
+
+/// Runs `script`'s world against `variant` with `director` at the hook
+/// points instead of the script's own (exhaustive placements, random
+/// strikes); `log` is the firing log of the [`ScriptDirector`] inside it.
+pub fn run_directed(
+    rt: &Runtime,
+    script: &Script,
+    variant: Variant,
+    director: Box<dyn Director>,
+    log: Rc<RefCell<Vec<Firing>>>,
+) -> ScriptRun {
     let rules = script_rules(script);
     let config = script.config.clone();
-    let trace = rt.block_on(async {
-        run_world(variant, config, script_setup(script, Box::new(director))).await
-    });
+    let trace =
+        rt.block_on(async { run_world(variant, config, script_setup(script, director)).await });
     let violations = oracle::check(&trace, &rules);
     let sim_time = trace
         .entries
@@ -200,7 +213,7 @@ pub fn run_script(rt: &Runtime, script: &Script, variant: Variant) -> ScriptRun 
     let expected = script.expect.get(&variant).cloned().unwrap_or_default();
     let verdict = judge(variant, &expected, &outcome);
     let firings = Rc::try_unwrap(log)
-        .map(std::cell::RefCell::into_inner)
+        .map(RefCell::into_inner)
         .unwrap_or_else(|rc| rc.borrow().clone());
     ScriptRun {
         outcome,
