@@ -299,7 +299,7 @@ enum Runner {
     Sim,
     /// A scratch database on the user's Postgres.
     #[cfg(feature = "postgres")]
-    Postgres(tokio::runtime::Runtime, Option<sim::postgres::Scratch>),
+    Postgres(Box<(tokio::runtime::Runtime, Option<sim::postgres::Scratch>)>),
 }
 
 impl Runner {
@@ -333,7 +333,7 @@ impl Runner {
         let scratch = rt
             .block_on(sim::postgres::Scratch::create(&url))
             .map_err(|e| format!("cannot use the Postgres server at DATABASE_URL: {e}"))?;
-        Ok(Runner::Postgres(rt, Some(scratch)))
+        Ok(Runner::Postgres(Box::new((rt, Some(scratch)))))
     }
 
     /// One run; on Postgres, a divergence from the simulated table counts as
@@ -347,7 +347,8 @@ impl Runner {
         match self {
             Runner::Sim => Ok(sim::scenario::run_script(sim_rt, script, variant)),
             #[cfg(feature = "postgres")]
-            Runner::Postgres(rt, scratch) => {
+            Runner::Postgres(pg) => {
+                let (rt, scratch) = &**pg;
                 let scratch = scratch.as_ref().ok_or("the scratch database is gone")?;
                 let run = rt
                     .block_on(async {
@@ -373,8 +374,8 @@ impl Runner {
     /// Drops the scratch database, if there is one.
     fn finish(&mut self) {
         #[cfg(feature = "postgres")]
-        if let Runner::Postgres(rt, scratch) = self
-            && let Some(scratch) = scratch.take()
+        if let Runner::Postgres(pg) = self
+            && let (rt, Some(scratch)) = (&pg.0, pg.1.take())
         {
             let name = scratch.name().to_owned();
             if let Err(e) = rt.block_on(scratch.drop_database()) {
