@@ -11,7 +11,7 @@
 //! * [`PgStore`] runs the reference SQL of each [`Store`](reconciler_core::Store)
 //!   method, with bound parameters only.
 //! * [`world`] holds the racing actors' writes (delete, orphan sweep,
-//!   reprovision, heartbeat, …) and ground-truth reads, each one statement,
+//!   reprovision, status writes, …) and ground-truth reads, each one statement,
 //!   on any connection, pool or open transaction.
 //! * [`connect`] puts the two together: migrate a database, return the store
 //!   and an admin pool.
@@ -56,6 +56,15 @@ pub struct Connected {
     /// The actors' pool (`application_name = 'reconciler-sim-admin'`); pass
     /// it, or a transaction opened on it, to the [`world`] functions.
     pub admin: PgPool,
+}
+
+/// Empties `workspaces` and its audit trail (restarting the audit's
+/// sequence), so that one migrated database can serve run after run.
+pub async fn empty(admin: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("TRUNCATE workspaces, workspaces_audit RESTART IDENTITY")
+        .execute(admin)
+        .await?;
+    Ok(())
 }
 
 /// Connects to `database_url`, runs [`MIGRATOR`], and returns the store and an

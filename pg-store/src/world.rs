@@ -9,28 +9,15 @@
 //!
 //! Writers return whether a row was written, so a scenario step that targets
 //! a deleted row is visible as a no-op rather than mistaken for a change.
+//!
+//! Rows are [`reconciler_core::Row`]s, the type the simulator's table uses
+//! too; here `updated_at` is microseconds since the Unix epoch (see
+//! [`Micros`]).
 
-use reconciler_core::{InstanceId, Status, WorkspaceId};
+use reconciler_core::{InstanceId, Row, Status, WorkspaceId};
 use sqlx::PgExecutor;
 
 use crate::time::Micros;
-
-/// One `workspaces` row, every column: what an actor inserts and what a
-/// ground-truth read returns.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Row {
-    /// `id`.
-    pub id: WorkspaceId,
-    /// `status`.
-    pub status: Status,
-    /// `instance_id`: `None` is SQL `NULL`, which is not the same stored
-    /// value as `Some("")`.
-    pub instance: Option<InstanceId>,
-    /// `runtime`: `None` for SaaS rows; `Some("external")` is out of scope.
-    pub runtime: Option<String>,
-    /// `updated_at`, the candidate query's sort key.
-    pub updated_at: Micros,
-}
 
 /// The kind of write an audit entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +68,7 @@ pub async fn insert<'c>(db: impl PgExecutor<'c>, row: &Row) -> Result<(), sqlx::
     .bind(row.status.as_str())
     .bind(row.instance.as_ref().map(|i| i.0.as_str()))
     .bind(row.runtime.as_deref())
-    .bind(row.updated_at.0)
+    .bind(row.updated_at)
     .execute(db)
     .await?;
     Ok(())
@@ -126,25 +113,16 @@ pub async fn set_instance<'c>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Sets `status` alone (pause, hibernate, resume, or any scripted move),
-/// leaving `updated_at` as it was.
+/// Any status write by the platform — the heartbeat handler's degrade and
+/// recover, pause/hibernate, resume, a reprovision coming back `online`, a
+/// scripted move — sets `status` and bumps `updated_at`, which moves the row
+/// to the head of the reference's `ORDER BY updated_at DESC`.
+///
+/// The reference says so of the heartbeat handler; the simulated world treats
+/// every status write the same way, and so does this (the two backends must
+/// order candidates alike). Writes that touch only `instance_id` (the orphan
+/// sweeper, [`set_instance`]) leave `updated_at` alone in both.
 pub async fn set_status<'c>(
-    db: impl PgExecutor<'c>,
-    id: &WorkspaceId,
-    status: &Status,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE workspaces SET status = $2 WHERE id = $1")
-        .bind(&id.0)
-        .bind(status.as_str())
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// The heartbeat handler: moves the row to `status` (`online` to recover,
-/// `degraded` when heartbeats are late) and bumps `updated_at`, which moves
-/// it to the head of the reference's `ORDER BY updated_at DESC`.
-pub async fn heartbeat<'c>(
     db: impl PgExecutor<'c>,
     id: &WorkspaceId,
     status: &Status,
@@ -159,7 +137,7 @@ pub async fn heartbeat<'c>(
 
 /// Reprovision / restart: a new instance id and status `provisioning`, with
 /// `updated_at` bumped. The row leaves the candidate scope until the restart
-/// brings it back `online` (a later [`set_status`] or [`heartbeat`]).
+/// brings it back `online` (a later [`set_status`]).
 pub async fn reprovision<'c>(
     db: impl PgExecutor<'c>,
     id: &WorkspaceId,
@@ -168,6 +146,26 @@ pub async fn reprovision<'c>(
     let done = sqlx::query(
         "UPDATE workspaces SET instance_id = $2, status = 'provisioning', updated_at = now() \
          WHERE id = $1",
+    )
+    .bind(&id.0)
+    .bind(&instance.0)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A reprovision finishing: the platform moves the row back to `online`
+/// (bumping `updated_at`) once the new instance runs — but only if the row
+/// is still `provisioning` on that instance, so that a delete, a newer
+/// reprovision or a pause in the meantime is not undone.
+pub async fn provisioned<'c>(
+    db: impl PgExecutor<'c>,
+    id: &WorkspaceId,
+    instance: &InstanceId,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE workspaces SET status = 'online', updated_at = now() \
+         WHERE id = $1 AND status = 'provisioning' AND instance_id = $2",
     )
     .bind(&id.0)
     .bind(&instance.0)
@@ -185,7 +183,7 @@ fn row_from((id, status, instance, runtime, updated_at): RowTuple) -> Row {
         status: Status::parse(&status),
         instance: instance.map(InstanceId),
         runtime,
-        updated_at: Micros(updated_at),
+        updated_at,
     }
 }
 

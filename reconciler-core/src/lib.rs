@@ -42,6 +42,7 @@ mod pr2283;
 mod query;
 mod reconciler;
 mod report;
+mod row;
 mod variant;
 
 pub use config::{Config, ConfigError, DEFAULT_INTERVAL};
@@ -51,4 +52,5 @@ pub use ports::{ControlPlane, CpError, OfflineHandler, Store, StoreError};
 pub use query::{CandidateQuery, LEGACY_STATUSES, LIVE_STATUSES, Order};
 pub use reconciler::{PassObserver, Reconciler};
 pub use report::{PassReport, SkipReason};
+pub use row::{LIVE_SCOPE, Row};
 pub use variant::{UnknownVariant, Variant};

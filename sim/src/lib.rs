@@ -18,6 +18,8 @@ pub mod explore;
 pub mod fnv;
 pub mod hook;
 pub mod oracle;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod restart;
 pub mod row;
 pub mod run;

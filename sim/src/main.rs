@@ -92,6 +92,21 @@ struct RunArgs {
     /// `explore:` block (instead of the exhaustive and explore sections).
     #[arg(long, conflicts_with = "exhaustive")]
     explore_seed: Option<u64>,
+    /// Where the reconciler's store lives: the simulated table, or a scratch
+    /// database on the Postgres server named by DATABASE_URL (needs a build
+    /// with `--features postgres`; scenarios marked `sim_only` are skipped;
+    /// the exhaustive and explore sections stay on the simulator).
+    #[arg(long, value_enum, default_value = "sim", conflicts_with_all = ["exhaustive", "explore_seed"])]
+    backend: Backend,
+}
+
+/// The store backends `sim run` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    /// The simulated table (no setup).
+    Sim,
+    /// A real Postgres, from DATABASE_URL.
+    Postgres,
 }
 
 #[derive(clap::Args)]
@@ -324,6 +339,98 @@ fn replay_cmd(args: ReplayArgs) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Runs scripts on the chosen backend.
+enum Runner {
+    /// The simulated store, on the paused runtime.
+    Sim,
+    /// A scratch database on the user's Postgres.
+    #[cfg(feature = "postgres")]
+    Postgres(Box<(tokio::runtime::Runtime, Option<sim::postgres::Scratch>)>),
+}
+
+impl Runner {
+    fn new(backend: Backend) -> Result<Self, String> {
+        match backend {
+            Backend::Sim => Ok(Runner::Sim),
+            Backend::Postgres => Self::postgres(),
+        }
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn postgres() -> Result<Self, String> {
+        Err(
+            "this sim was built without the Postgres backend; build it with the `postgres` \
+             feature: cargo run -p sim --features postgres -- run --backend postgres PATH..."
+                .to_owned(),
+        )
+    }
+
+    /// Creates the scratch database on DATABASE_URL's server.
+    #[cfg(feature = "postgres")]
+    fn postgres() -> Result<Self, String> {
+        let url = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .ok_or(
+                "--backend postgres needs DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/DB \
+             (a role with CREATEDB: a scratch database is created and dropped)",
+            )?;
+        let rt = sim::postgres::pg_runtime();
+        let scratch = rt
+            .block_on(sim::postgres::Scratch::create(&url))
+            .map_err(|e| format!("cannot use the Postgres server at DATABASE_URL: {e}"))?;
+        Ok(Runner::Postgres(Box::new((rt, Some(scratch)))))
+    }
+
+    /// One run; on Postgres, a divergence from the simulated table counts as
+    /// an unmet expectation.
+    fn run(
+        &mut self,
+        sim_rt: &tokio::runtime::Runtime,
+        script: &sim::scenario::Script,
+        variant: Variant,
+    ) -> Result<sim::scenario::ScriptRun, String> {
+        match self {
+            Runner::Sim => Ok(sim::scenario::run_script(sim_rt, script, variant)),
+            #[cfg(feature = "postgres")]
+            Runner::Postgres(pg) => {
+                let (rt, scratch) = &**pg;
+                let scratch = scratch.as_ref().ok_or("the scratch database is gone")?;
+                let run = rt
+                    .block_on(async {
+                        scratch.reset().await?;
+                        sim::postgres::run_script_pg(script, variant, &scratch.db).await
+                    })
+                    .map_err(|e| format!("Postgres: {e}"))?;
+                let mut verdict = run.verdict;
+                verdict.differences.extend(
+                    run.divergences
+                        .into_iter()
+                        .map(|d| format!("Postgres and the simulated table disagree: {d}")),
+                );
+                Ok(sim::scenario::ScriptRun {
+                    outcome: run.outcome,
+                    firings: run.firings,
+                    verdict,
+                })
+            }
+        }
+    }
+
+    /// Drops the scratch database, if there is one.
+    fn finish(&mut self) {
+        #[cfg(feature = "postgres")]
+        if let Runner::Postgres(pg) = self
+            && let (rt, Some(scratch)) = (&pg.0, pg.1.take())
+        {
+            let name = scratch.name().to_owned();
+            if let Err(e) = rt.block_on(scratch.drop_database()) {
+                eprintln!("note: could not drop the scratch database {name}: {e}");
+            }
+        }
+    }
+}
+
 fn run_cmd(args: RunArgs) -> ExitCode {
     let files = match sim::scenario::collect_files(&args.paths) {
         Ok(f) => f,
@@ -361,8 +468,19 @@ fn run_cmd(args: RunArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let rt = sim_runtime();
+    let mut runner = match Runner::new(args.backend) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut rows = Vec::new();
     for script in &scripts {
+        if let (Backend::Postgres, Some(why)) = (args.backend, &script.sim_only) {
+            println!("skipped {} (sim only: {why})", script.name);
+            continue;
+        }
         for &variant in &script.variants {
             if args.variant.is_some_and(|v| v != variant) {
                 continue;
@@ -371,7 +489,14 @@ fn run_cmd(args: RunArgs) -> ExitCode {
                 (Some(seed), Some(ex)) => {
                     sim::scenario::strikes::run_strikes(&rt, script, ex, variant, seed)
                 }
-                _ => sim::scenario::run_script(&rt, script, variant),
+                _ => match runner.run(&rt, script, variant) {
+                    Ok(run) => run,
+                    Err(e) => {
+                        eprintln!("{} / {variant}: {e}", script.name);
+                        runner.finish();
+                        return ExitCode::from(2);
+                    }
+                },
             };
             if args.trace {
                 println!(
@@ -388,13 +513,14 @@ fn run_cmd(args: RunArgs) -> ExitCode {
             rows.push((script, run.verdict));
         }
     }
+    runner.finish();
     if rows.is_empty() {
         eprintln!("no scenario names the requested variant; nothing was run");
         return ExitCode::from(2);
     }
     print_verdicts(&rows);
-    let extra_unmet = match args.explore_seed {
-        None => sim::scenario::sections::run_sections(
+    let extra_unmet = match (args.explore_seed, args.backend) {
+        (None, Backend::Sim) => sim::scenario::sections::run_sections(
             &rt,
             &scripts,
             sim::scenario::sections::Sections {
@@ -404,7 +530,7 @@ fn run_cmd(args: RunArgs) -> ExitCode {
             },
             &mut |line| println!("{line}"),
         ),
-        Some(_) => 0,
+        _ => 0,
     };
     let unmet = rows.iter().filter(|(_, v)| !v.met()).count();
     if unmet == 0 && extra_unmet > 0 {

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use reconciler_core::{Config, PassObserver, PassReport, Reconciler, Variant};
+use reconciler_core::{Config, PassObserver, PassReport, Reconciler, Store, Variant};
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
@@ -80,6 +80,20 @@ pub struct Setup {
 /// Runs the reconciler loop over `setup` until its passes are done; returns
 /// the trace. Must be called inside a paused runtime.
 pub async fn run_world(variant: Variant, config: Config, setup: Setup) -> Trace {
+    run_world_with(variant, config, setup, SimStore).await
+}
+
+/// [`run_world`] with another store over the same world: `store` builds it
+/// from the shared state (the Postgres backend puts a real database behind
+/// the same hook points, trace events and oracle). Every other part — the
+/// control plane, the restart actor, the director, the pass marks — is the
+/// simulator's.
+pub async fn run_world_with<S: Store>(
+    variant: Variant,
+    config: Config,
+    setup: Setup,
+    store: impl FnOnce(Rc<Shared>) -> S,
+) -> Trace {
     let shared = Rc::new(Shared::new(
         setup.world,
         setup.director,
@@ -90,7 +104,7 @@ pub async fn run_world(variant: Variant, config: Config, setup: Setup) -> Trace 
     let mut reconciler = Reconciler::new(
         variant,
         config,
-        Some(SimStore(Rc::clone(&shared))),
+        Some(store(Rc::clone(&shared))),
         Some(SimCp(Rc::clone(&shared))),
         SimRestart(Rc::clone(&shared)),
     )

@@ -34,7 +34,7 @@ async fn every_write_is_recorded_with_old_and_new_rows() {
     world::reprovision(&mut *tx, &id, &InstanceId::from("i-2"))
         .await
         .unwrap();
-    world::heartbeat(&mut *tx, &id, &Status::Online)
+    world::set_status(&mut *tx, &id, &Status::Online)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -60,7 +60,7 @@ async fn every_write_is_recorded_with_old_and_new_rows() {
     assert_eq!(flip.application_name, pg_store::STORE_APPLICATION_NAME);
     assert_eq!(flip.old.as_ref().unwrap().status, Status::Online);
     assert_eq!(flip.new.as_ref(), Some(&final_row));
-    assert_eq!(flip.new.as_ref().unwrap().updated_at, flip.tx_ts, "now()");
+    assert_eq!(flip.new.as_ref().unwrap().updated_at, flip.tx_ts.0, "now()");
     assert!(flip.tx_ts <= flip.clock_ts);
     for e in log.iter().filter(|e| e.seq != flip.seq) {
         assert_eq!(e.application_name, pg_store::ADMIN_APPLICATION_NAME);

@@ -4,9 +4,10 @@
 //! uses. A disagreement here means the simulator and Postgres would see
 //! different candidates.
 
-use pg_store::world::{self, Row};
+use pg_store::world;
 use reconciler_core::{
-    Candidate, CandidateQuery, LEGACY_STATUSES, LIVE_STATUSES, Order, Status, Store, WorkspaceId,
+    Candidate, CandidateQuery, LEGACY_STATUSES, LIVE_STATUSES, Order, Row, Status, Store,
+    WorkspaceId,
 };
 
 use crate::fixtures::row;

@@ -36,7 +36,7 @@ async fn until_reconciler_waits_on_a_lock(admin: &PgPool) {
 /// Opens a transaction that reprovisions ws-1, starts the flip, and once
 /// the flip is blocked ends the transaction with `commit` or rollback.
 /// Returns whether the flip wrote.
-async fn flip_racing_reprovision(commit: bool) -> (bool, pg_store::world::Row) {
+async fn flip_racing_reprovision(commit: bool) -> (bool, reconciler_core::Row) {
     let t = test_db().await;
     let admin = &t.db.admin;
     let id = WorkspaceId::from("ws-1");

@@ -4,9 +4,8 @@
 use std::cell::RefCell;
 
 use pg_store::Micros;
-use pg_store::world::Row;
 use reconciler_core::{
-    ControlPlane, CpError, InstanceId, InstanceState, OfflineHandler, Status, WorkspaceId,
+    ControlPlane, CpError, InstanceId, InstanceState, OfflineHandler, Row, Status, WorkspaceId,
 };
 
 /// A row with every column spelled out; `instance` `None` is SQL NULL.
@@ -22,7 +21,7 @@ pub fn row(
         status,
         instance: instance.map(InstanceId::from),
         runtime: runtime.map(str::to_owned),
-        updated_at: Micros::from_secs(updated_at_s),
+        updated_at: Micros::from_secs(updated_at_s).0,
     }
 }
 

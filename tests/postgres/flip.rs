@@ -2,8 +2,8 @@
 //! `mark_offline`, and `hardened`'s guarded compare-and-set, which must write
 //! only when every clause holds.
 
-use pg_store::world::{self, Row};
-use reconciler_core::{FlipGuard, InstanceId, Status, Store, WorkspaceId};
+use pg_store::world;
+use reconciler_core::{FlipGuard, InstanceId, Row, Status, Store, WorkspaceId};
 
 use crate::fixtures::row;
 use crate::support::postgres::{TestDb, test_db};

@@ -98,7 +98,7 @@ async fn world_rows_round_trip_exactly() {
         row("ws-c", Status::Other("x".to_owned()), Some("i-9"), None, -5),
     ];
     // Sub-second precision survives too.
-    rows[0].updated_at.0 += 123_457;
+    rows[0].updated_at += 123_457;
     for r in &rows {
         world::insert(admin, r).await.unwrap();
     }

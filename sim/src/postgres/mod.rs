@@ -1,0 +1,114 @@
+//! Scenarios on a real Postgres (cargo feature `postgres`).
+//!
+//! The reconciler runs against `pg-store` on a database of its own; the rest
+//! of the world — control plane, cloud, director, timed actions, restarts,
+//! trace and oracle — is the simulator's, so a run is judged exactly as a
+//! simulated one is. Hook steps still happen where the script puts them:
+//! the director decides at the hook point, and the rows it changed are
+//! written with the actors' SQL on a second connection before the
+//! reconciler's next statement (see [`store`]).
+//!
+//! Runs use tokio's real clock (a paused clock would auto-advance while a
+//! task waits on the socket and fire the reconciler's timeouts before
+//! Postgres answers), with every duration of the script divided by
+//! [`TIME_SCALE`] so that a pass of the reference's 60 s interval takes
+//! 0.6 s.
+
+pub mod scratch;
+pub mod script;
+pub mod store;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use pg_store::{Connected, world as sql};
+use reconciler_core::{Config, Row, Variant, WorkspaceId};
+use tokio::runtime::Runtime;
+
+use crate::run::{Setup, run_world_with};
+use crate::trace::Trace;
+
+pub use scratch::Scratch;
+pub use script::{PgScriptRun, run_script_pg, scaled};
+pub use store::PgBackedStore;
+
+/// How many times faster than the script's own durations a Postgres-backed
+/// run goes: intervals, deadlines, timeouts, latencies, timed steps and the
+/// cloud's delays are all divided by it.
+pub const TIME_SCALE: u32 = 100;
+
+/// A Postgres-backed run.
+#[derive(Clone, Debug)]
+pub struct PgOutcome {
+    /// The trace, in the simulator's format (at the run's scaled times).
+    pub trace: Trace,
+    /// Every statement whose result differed from the simulated table's,
+    /// and every row that ended differently: empty when the two stores
+    /// agreed throughout.
+    pub divergences: Vec<String>,
+}
+
+/// A current-thread runtime on the real clock, with I/O.
+pub fn pg_runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime with I/O and time always builds")
+}
+
+/// Runs the reconciler over `setup` with `db` as its store. `db`'s
+/// `workspaces` must be empty: the fleet is inserted from the setup's world.
+/// Call it inside [`pg_runtime`].
+pub async fn run_world_pg(
+    variant: Variant,
+    config: Config,
+    setup: Setup,
+    db: &Connected,
+) -> Result<PgOutcome, sqlx::Error> {
+    let fleet: Vec<Row> = setup.world.table.rows().cloned().collect();
+    let base_us: i64 = sqlx::query_scalar("SELECT (extract(epoch FROM now()) * 1000000)::int8")
+        .fetch_one(&db.admin)
+        .await?;
+    for row in &fleet {
+        let mut stored = row.clone();
+        stored.updated_at = base_us + row.updated_at * 1000;
+        sql::insert(&db.admin, &stored).await?;
+    }
+    let rows: Rc<RefCell<BTreeMap<WorkspaceId, Row>>> = Rc::new(RefCell::new(
+        fleet.iter().map(|r| (r.id.clone(), r.clone())).collect(),
+    ));
+    let divergences = Rc::new(RefCell::new(Vec::new()));
+    let trace = run_world_with(variant, config, setup, |shared| {
+        PgBackedStore::new(
+            shared,
+            db.store.clone(),
+            db.admin.clone(),
+            Rc::clone(&rows),
+            Rc::clone(&divergences),
+        )
+    })
+    .await;
+    let mut divergences = divergences.take();
+    let expected = rows.take();
+    let actual = sql::rows(&db.admin).await?;
+    let same = |a: &Row, b: &Row| {
+        a.id == b.id && a.status == b.status && a.instance == b.instance && a.runtime == b.runtime
+    };
+    if actual.len() != expected.len()
+        || !actual
+            .iter()
+            .zip(expected.values())
+            .all(|(a, e)| same(a, e))
+    {
+        divergences.push(format!(
+            "the table ended as {:?}, the simulated one as {:?}",
+            actual.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            expected
+                .values()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        ));
+    }
+    Ok(PgOutcome { trace, divergences })
+}

@@ -1,0 +1,160 @@
+//! A scenario's run on Postgres: the script scaled to real time, the same
+//! director, the same oracle and the same judgement as `sim run`'s.
+
+use std::time::Duration;
+
+use pg_store::Connected;
+use reconciler_core::{Config, Variant};
+
+use super::{PgOutcome, TIME_SCALE, run_world_pg};
+use crate::action::Action;
+use crate::run::{Outcome, Setup};
+use crate::scenario::{Firing, Script, ScriptDirector, Verdict, judge, script_rules};
+use crate::seed::child_rng;
+use crate::shared::{Behaviour, CpOverride};
+use crate::trace::Cause;
+use crate::world::{Timing, World};
+
+/// One scenario run on Postgres.
+#[derive(Clone, Debug)]
+pub struct PgScriptRun {
+    /// Trace (at scaled times) and violations.
+    pub outcome: Outcome,
+    /// Every hook firing, in order.
+    pub firings: Vec<Firing>,
+    /// The comparison with the script's expectation.
+    pub verdict: Verdict,
+    /// Where Postgres and the simulated table disagreed (none, normally).
+    pub divergences: Vec<String>,
+}
+
+fn ms(v: u64) -> u64 {
+    v / u64::from(TIME_SCALE)
+}
+
+fn ms_range((lo, hi): (u64, u64)) -> (u64, u64) {
+    (ms(lo), ms(hi))
+}
+
+fn scale(d: Duration) -> Duration {
+    d / TIME_SCALE
+}
+
+fn scale_action(a: &Action) -> Action {
+    match a {
+        Action::CpSlow { latency_ms, for_ms } => Action::CpSlow {
+            latency_ms: ms(*latency_ms),
+            for_ms: ms(*for_ms),
+        },
+        Action::CpPartition { for_ms } => Action::CpPartition {
+            for_ms: ms(*for_ms),
+        },
+        other => other.clone(),
+    }
+}
+
+/// `script` with every duration divided by [`TIME_SCALE`]: the
+/// reconciler's configuration, latencies, timed steps' instants, the
+/// durations inside actions, and the fleet's `updated_at` offsets (so that
+/// the candidate order against later writes is kept).
+pub fn scaled(script: &Script) -> Script {
+    let mut s = script.clone();
+    let c = &script.config;
+    s.config = Config {
+        interval: scale(c.effective_interval()),
+        pass_deadline: scale(c.pass_deadline),
+        probe_timeout: scale(c.probe_timeout),
+        reconfirm_timeout: scale(c.reconfirm_timeout),
+        limit: c.limit,
+    };
+    s.cp_latency_ms = ms_range(script.cp_latency_ms);
+    s.store_latency_ms = ms_range(script.store_latency_ms);
+    for o in s.cp_instances.values_mut() {
+        if let CpOverride::Latency(range) = o {
+            *range = ms_range(*range);
+        }
+    }
+    for (at, a) in &mut s.timed {
+        *at = scale(*at);
+        *a = scale_action(a);
+    }
+    for step in &mut s.hooked {
+        for a in &mut step.actions {
+            *a = scale_action(a);
+        }
+    }
+    for (row, _) in &mut s.fleet {
+        row.updated_at /= i64::from(TIME_SCALE);
+    }
+    s
+}
+
+/// The world of an already [`scaled`] script, with the cloud's and the
+/// platform's delays scaled too. Call it inside the run's runtime (the world
+/// reads the clock).
+fn setup(script: &Script, director: ScriptDirector) -> Setup {
+    let d = Timing::default();
+    let timing = Timing {
+        boot_ms: ms_range(d.boot_ms),
+        stop_ms: ms_range(d.stop_ms),
+        shutdown_ms: ms_range(d.shutdown_ms),
+        reap_ms: ms(d.reap_ms),
+        restart_ms: ms_range(d.restart_ms),
+    };
+    let mut world = World::new(
+        timing,
+        child_rng(crate::scenario::verdict::SCRIPT_SEED, "timing"),
+    );
+    for (at, action) in &script.timed {
+        world.schedule(*at, Cause::Timed, action.clone());
+    }
+    for (row, state) in &script.fleet {
+        world.seed_row(row.clone(), *state);
+    }
+    Setup {
+        world,
+        director: Box::new(director),
+        behaviour: Behaviour {
+            cp_latency_ms: script.cp_latency_ms,
+            cp_error_permille: 0,
+            store_latency_ms: script.store_latency_ms,
+            db_error_permille: 0,
+            cp_instances: script.cp_instances.clone(),
+        },
+        seed: crate::scenario::verdict::SCRIPT_SEED,
+        passes: script.passes,
+    }
+}
+
+/// Runs `script` against `variant` on `db` (whose tables must be empty) and
+/// judges it as `sim run` does. Call it inside [`super::pg_runtime`].
+pub async fn run_script_pg(
+    script: &Script,
+    variant: Variant,
+    db: &Connected,
+) -> Result<PgScriptRun, sqlx::Error> {
+    let script = scaled(script);
+    let director = ScriptDirector::new(script.hooked.clone());
+    let log = director.firings();
+    let mut rules = script_rules(&script);
+    // The last write's slack, scaled like everything else.
+    rules.overrun_tolerance = scale(rules.overrun_tolerance);
+    let PgOutcome { trace, divergences } =
+        run_world_pg(variant, script.config.clone(), setup(&script, director), db).await?;
+    let violations = crate::oracle::check(&trace, &rules);
+    let sim_time = trace.entries.last().map_or(Duration::ZERO, |e| e.at);
+    let outcome = Outcome {
+        trace,
+        violations,
+        sim_time,
+    };
+    let expected = script.expect.get(&variant).cloned().unwrap_or_default();
+    let verdict = judge(variant, &expected, &outcome);
+    let firings = log.borrow().clone();
+    Ok(PgScriptRun {
+        outcome,
+        firings,
+        verdict,
+        divergences,
+    })
+}

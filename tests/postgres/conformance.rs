@@ -1,0 +1,96 @@
+//! Conformance: every scenario of the corpus (`scenarios/`) that can run on
+//! Postgres runs there, and must give the same flips and the same verdict
+//! (violation labels, expectation met or not) per variant as on the
+//! simulated store — and Postgres must agree with the simulated table on
+//! every statement of the run (`sim::postgres` checks each one).
+//! Scenarios that say `sim_only:` are listed, not run.
+//!
+//! Postgres runs go in real time, scaled (`sim::postgres::TIME_SCALE`), so
+//! this test takes about a second per scenario pass.
+
+use std::path::PathBuf;
+
+use sim::postgres::{pg_runtime, run_script_pg};
+use sim::run::sim_runtime;
+use sim::scenario::{collect_files, load_all, run_script};
+
+use crate::support::postgres::test_db;
+
+/// The corpus.
+fn corpus() -> Vec<sim::scenario::Script> {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"));
+    let files = collect_files(&[root]).expect("the corpus folder is readable");
+    load_all(&files).unwrap_or_else(|errors| {
+        panic!(
+            "the corpus does not load:\n{}",
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+#[test]
+fn every_postgres_capable_scenario_agrees_with_the_simulation() {
+    let scripts = corpus();
+    let pg = pg_runtime();
+    let t = pg.block_on(test_db());
+    let sim = sim_runtime();
+    let mut ran = 0;
+    let mut disagreements = Vec::new();
+    for script in &scripts {
+        if let Some(why) = &script.sim_only {
+            println!(
+                "sim only: {} ({}): {why}",
+                script.name,
+                script.file.display()
+            );
+            continue;
+        }
+        for &variant in &script.variants {
+            let on_sim = run_script(&sim, script, variant).verdict;
+            let on_pg = pg.block_on(async {
+                pg_store::empty(&t.db.admin)
+                    .await
+                    .expect("emptying the tables");
+                run_script_pg(script, variant, &t.db).await
+            });
+            let on_pg = on_pg.unwrap_or_else(|e| panic!("{} / {variant}: {e}", script.name));
+            ran += 1;
+            let same = on_pg.verdict.flips == on_sim.flips
+                && on_pg.verdict.labels == on_sim.labels
+                && on_pg.verdict.met() == on_sim.met();
+            println!(
+                "{} / {variant}: flips {:?} labels {:?} {}",
+                script.name,
+                on_pg.verdict.flips,
+                on_pg.verdict.labels,
+                if same { "same as sim" } else { "DIFFERS" }
+            );
+            if !same {
+                disagreements.push(format!(
+                    "{} / {variant}: sim flips {:?} labels {:?} met {}; postgres flips {:?} labels {:?} met {}",
+                    script.name,
+                    on_sim.flips,
+                    on_sim.labels,
+                    on_sim.met(),
+                    on_pg.verdict.flips,
+                    on_pg.verdict.labels,
+                    on_pg.verdict.met()
+                ));
+            }
+            for d in &on_pg.divergences {
+                disagreements.push(format!("{} / {variant}: {d}", script.name));
+            }
+        }
+    }
+    assert!(ran > 0, "no scenario ran on Postgres");
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreement(s) between the simulated store and Postgres:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}
