@@ -31,7 +31,7 @@ use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-pub use store::PgStore;
+pub use store::{DEFAULT_FLIP_BUDGET, PgStore};
 pub use time::Micros;
 
 /// The schema: `workspaces` and the `workspaces_audit` trigger. Exposed so a

@@ -66,13 +66,34 @@ const AFTER_ID_ID_ONLY: &str = concat!(
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    flip_budget: Duration,
 }
+
+/// The server-side bound on the guarded flip by default: half the
+/// reference's re-confirm timeout (5 s), which is what bounds the write on
+/// the client side.
+pub const DEFAULT_FLIP_BUDGET: Duration = Duration::from_millis(2_500);
 
 impl PgStore {
     /// Wraps a pool. Build it from [`PgStore::pool_options`] so that a
     /// killed connection behaves as it does for the production service.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            flip_budget: DEFAULT_FLIP_BUDGET,
+        }
+    }
+
+    /// Sets how long the server may spend on the guarded flip (waiting for
+    /// row locks included) before it aborts it. Keep it below the
+    /// client-side timeout the reconciler puts on the write
+    /// (`Config::reconfirm_timeout`), so that the server, not the client,
+    /// ends a long lock wait: the statement fails cleanly, the row keeps
+    /// its state and the next pass retries, instead of a backend left
+    /// queued behind the lock for a transaction nobody will commit.
+    pub fn with_flip_budget(mut self, budget: Duration) -> Self {
+        self.flip_budget = budget;
+        self
     }
 
     /// The pool settings the store is meant to run with:
@@ -205,6 +226,25 @@ impl Store for PgStore {
         // reprovision or sweep that commits first makes it match nothing.
         // `instance_id <> ''` keeps FlipGuard's contract (a non-empty
         // instance) even for a guard built with an empty one.
+        //
+        // It runs in an explicit transaction so that a write the reconciler
+        // gave up on (its client-side timeout fired while the UPDATE waited
+        // on a lock) can never commit afterwards: the UPDATE only counts once
+        // COMMIT is sent, which an abandoned call never does, and the
+        // dropped transaction rolls back. In autocommit the queued UPDATE
+        // committed on its own when the lock was released, leaving the row
+        // offline with no restart (tests/postgres/concurrency.rs). The
+        // server-side `statement_timeout` (a bound value through
+        // `set_config`) also ends the wait itself; see
+        // [`PgStore::with_flip_budget`]. What remains is a COMMIT that
+        // succeeds but whose reply arrives after the client gave up.
+        let fail = |e| store_error("guarded flip", Some(&guard.id), e);
+        let mut tx = self.pool.begin().await.map_err(fail)?;
+        sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+            .bind(format!("{}ms", self.flip_budget.as_millis().max(1)))
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
         let done = sqlx::query(
             "UPDATE workspaces SET status = 'offline', updated_at = now() \
              WHERE id = $1 AND instance_id = $2 AND instance_id <> '' \
@@ -213,9 +253,10 @@ impl Store for PgStore {
         )
         .bind(&guard.id.0)
         .bind(&guard.instance.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(|e| store_error("guarded flip", Some(&guard.id), e))?;
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use pg_store::world;
-use reconciler_core::{FlipGuard, InstanceId, Status, Store, WorkspaceId};
+use reconciler_core::{
+    Config, FlipGuard, InstanceId, InstanceState, Reconciler, Status, Store, Variant, WorkspaceId,
+};
 use sqlx::PgPool;
 
-use crate::fixtures::row;
+use crate::fixtures::{FixedCp, Recorder, row};
 use crate::support::postgres::test_db;
 
 /// Waits until the reconciler's backend in this database is blocked on a
@@ -79,4 +81,62 @@ async fn flip_blocked_by_a_reprovision_that_rolls_back_writes() {
     assert!(wrote, "the row is unchanged after the rollback");
     assert_eq!(after.status, Status::Offline);
     assert_eq!(after.instance, Some(InstanceId::from("i-1")));
+}
+
+/// A guarded flip that waits on a row lock longer than the reconciler's
+/// write timeout must not commit after the reconciler gave up: if it did,
+/// the row would end up offline with no restart fired, and no later pass
+/// would select it again. The row stays in scope instead, and the next pass
+/// flips it and restarts it exactly once.
+#[tokio::test]
+async fn a_flip_the_reconciler_gave_up_on_never_commits_later() {
+    let t = test_db().await;
+    let admin = &t.db.admin;
+    let id = WorkspaceId::from("ws-1");
+    world::insert(admin, &row("ws-1", Status::Online, Some("i-1"), None, 10))
+        .await
+        .unwrap();
+    let config = Config {
+        reconfirm_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let store =
+        t.db.store
+            .clone()
+            .with_flip_budget(config.reconfirm_timeout / 2);
+    let mut reconciler = Reconciler::new(
+        Variant::Hardened,
+        config,
+        Some(store),
+        Some(FixedCp(InstanceState::Terminated)),
+        Recorder::default(),
+    )
+    .unwrap();
+
+    // Another session holds the row (a heartbeat moving it to degraded,
+    // which keeps it in scope) across the whole pass.
+    let mut tx = admin.begin().await.unwrap();
+    world::set_status(&mut *tx, &id, &Status::Degraded)
+        .await
+        .unwrap();
+    let report = reconciler.pass().await;
+    assert!(
+        report.flipped.is_empty(),
+        "the write waited past its timeout"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    tx.commit().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = world::row(admin, &id).await.unwrap().unwrap();
+    assert_eq!(
+        after.status,
+        Status::Degraded,
+        "the abandoned flip committed once the lock was released"
+    );
+    assert!(reconciler.handler().0.borrow().is_empty());
+
+    reconciler.pass().await;
+    let after = world::row(admin, &id).await.unwrap().unwrap();
+    assert_eq!(after.status, Status::Offline);
+    assert_eq!(*reconciler.handler().0.borrow(), vec![id]);
 }

@@ -79,10 +79,11 @@ pub async fn run_world_pg(
         fleet.iter().map(|r| (r.id.clone(), r.clone())).collect(),
     ));
     let divergences = Rc::new(RefCell::new(Vec::new()));
+    let flip_budget = config.reconfirm_timeout / 2;
     let trace = run_world_with(variant, config, setup, |shared| {
         PgBackedStore::new(
             shared,
-            db.store.clone(),
+            db.store.clone().with_flip_budget(flip_budget),
             db.admin.clone(),
             Rc::clone(&rows),
             Rc::clone(&divergences),

@@ -156,17 +156,17 @@ impl PgBackedStore {
     ) -> Result<T, StoreError> {
         let at = self.before(point, ws).await?;
         let about = ws.map(ToString::to_string).unwrap_or_default();
-        let guard = Abandon::new(&self.shared, name, about.clone());
+        let guard = Abandon::new(&self.shared, name, &about);
         let result = if self.shared.store_fails() {
             // `db_error`: the statement is not sent. (A real connection loss
             // is what the kill-connection tests inject.)
-            self.shared.record(Event::StoreFault(name, about));
+            self.shared.record(Event::StoreFault(name, about.clone()));
             Err(StoreError(format!("{name}: injected database error")))
         } else {
             let result = statement.await;
             match &result {
                 Ok(v) => model(&mut self.shared.world.borrow_mut(), at, v),
-                Err(_) => self.shared.record(Event::StoreFault(name, about)),
+                Err(_) => self.shared.record(Event::StoreFault(name, about.clone())),
             }
             result
         };

@@ -199,7 +199,11 @@ async fn run(variant: Variant, seed: u64) -> Figures {
 
     let config = config();
     let store = RecordingStore {
-        inner: t.db.store.clone(),
+        inner: t
+            .db
+            .store
+            .clone()
+            .with_flip_budget(config.reconfirm_timeout / 2),
         stage: Rc::clone(&stage),
     };
     let mut reconciler = Reconciler::new(
