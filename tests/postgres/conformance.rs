@@ -36,6 +36,10 @@ fn corpus() -> Vec<sim::scenario::Script> {
 fn every_postgres_capable_scenario_agrees_with_the_simulation() {
     let scripts = corpus();
     let pg = pg_runtime();
+    // A container started by testcontainers stops in its `Drop`, which
+    // needs a tokio context: keep `pg`'s entered until `t` is dropped
+    // (declared after it, so dropped before it, on success or panic).
+    let _pg_context = pg.enter();
     let t = pg.block_on(test_db());
     let sim = sim_runtime();
     let mut ran = 0;
