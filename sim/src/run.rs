@@ -41,11 +41,12 @@ pub fn sim_runtime() -> Runtime {
 }
 
 /// Marks pass boundaries in the trace, offers the `pass` hook points, and
-/// stops the loop after the planned number of passes.
-struct Passes {
-    shared: Rc<Shared>,
-    planned: u64,
-    cancel: CancellationToken,
+/// stops the loop after the planned number of passes. Shared with the
+/// real-time baseline of `sim bench`, whose director never acts.
+pub(crate) struct Passes {
+    pub(crate) shared: Rc<Shared>,
+    pub(crate) planned: u64,
+    pub(crate) cancel: CancellationToken,
 }
 
 impl PassObserver for Passes {

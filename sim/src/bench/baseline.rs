@@ -23,7 +23,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use rand::RngExt;
-use reconciler_core::{Config, PassObserver, PassReport, Reconciler, Variant, WorkspaceId};
+use reconciler_core::{Config, Reconciler, Variant, WorkspaceId};
 use tokio::task::LocalSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -37,11 +37,11 @@ use crate::explore::Find;
 use crate::hook::Hook;
 use crate::oracle::{self, Rules};
 use crate::restart::SimRestart;
-use crate::run::{rules_for, swarm_setup};
+use crate::run::{Passes, rules_for, swarm_setup};
 use crate::seed::{SimRng, child_rng};
 use crate::shared::Shared;
 use crate::store::SimStore;
-use crate::trace::{Cause, Event, Trace};
+use crate::trace::{Cause, Trace};
 use crate::world::{Timing, World};
 
 /// Real time runs this many times faster than production time.
@@ -105,26 +105,6 @@ impl Director for NoHooks {
         _world: &World,
     ) -> Vec<crate::action::Action> {
         Vec::new()
-    }
-}
-
-/// Marks pass boundaries and stops the loop after the planned passes.
-struct Passes {
-    shared: Rc<Shared>,
-    planned: u64,
-    cancel: CancellationToken,
-}
-
-impl PassObserver for Passes {
-    fn pass_started(&mut self, pass: u64) {
-        self.shared.record(Event::PassStart(pass));
-    }
-
-    fn pass_finished(&mut self, pass: u64, _report: &PassReport) {
-        self.shared.record(Event::PassEnd(pass));
-        if pass + 1 >= self.planned {
-            self.cancel.cancel();
-        }
     }
 }
 
