@@ -9,11 +9,11 @@ use reconciler_core::{Config, Variant};
 use super::{PgOutcome, TIME_SCALE, run_world_pg};
 use crate::action::Action;
 use crate::run::{Outcome, Setup};
-use crate::scenario::{Firing, Script, ScriptDirector, Verdict, judge, script_rules};
-use crate::seed::child_rng;
-use crate::shared::{Behaviour, CpOverride};
-use crate::trace::Cause;
-use crate::world::{Timing, World};
+use crate::scenario::{
+    Firing, Script, ScriptDirector, Verdict, judge, script_rules, script_setup_timed,
+};
+use crate::shared::CpOverride;
+use crate::world::Timing;
 
 /// One scenario run on Postgres.
 #[derive(Clone, Debug)]
@@ -101,29 +101,7 @@ fn setup(script: &Script, director: ScriptDirector) -> Setup {
         reap_ms: ms(d.reap_ms),
         restart_ms: ms_range(d.restart_ms),
     };
-    let mut world = World::new(
-        timing,
-        child_rng(crate::scenario::verdict::SCRIPT_SEED, "timing"),
-    );
-    for (at, action) in &script.timed {
-        world.schedule(*at, Cause::Timed, action.clone());
-    }
-    for (row, state) in &script.fleet {
-        world.seed_row(row.clone(), *state);
-    }
-    Setup {
-        world,
-        director: Box::new(director),
-        behaviour: Behaviour {
-            cp_latency_ms: script.cp_latency_ms,
-            cp_error_permille: 0,
-            store_latency_ms: script.store_latency_ms,
-            db_error_permille: 0,
-            cp_instances: script.cp_instances.clone(),
-        },
-        seed: crate::scenario::verdict::SCRIPT_SEED,
-        passes: script.passes,
-    }
+    script_setup_timed(script, Box::new(director), timing)
 }
 
 /// Runs `script` against `variant` on `db` (whose tables must be empty) and

@@ -27,6 +27,7 @@ pub use error::ScenarioError;
 pub use script::{Expected, Explore, HookStep, Label, Script};
 pub use verdict::{
     ScriptRun, Verdict, judge, run_directed, run_script, script_rules, script_setup,
+    script_setup_timed,
 };
 
 /// Reads, parses and validates one scenario file.

@@ -26,7 +26,13 @@ pub const SCRIPT_SEED: u64 = 0;
 /// The world, behaviour and passes of `script`, driven by `director`.
 /// Call it inside the paused runtime (the world reads the clock).
 pub fn script_setup(script: &Script, director: Box<dyn Director>) -> Setup {
-    let mut world = World::new(Timing::default(), child_rng(SCRIPT_SEED, "timing"));
+    script_setup_timed(script, director, Timing::default())
+}
+
+/// [`script_setup`] with the cloud's and platform's durations given, for a
+/// backend that runs the script on another time scale (Postgres).
+pub fn script_setup_timed(script: &Script, director: Box<dyn Director>, timing: Timing) -> Setup {
+    let mut world = World::new(timing, child_rng(SCRIPT_SEED, "timing"));
     for (at, action) in &script.timed {
         world.schedule(*at, Cause::Timed, action.clone());
     }
