@@ -17,6 +17,14 @@ pub struct Config {
     pub reconfirm_timeout: Duration,
     /// `CPInstanceReconcileLimit`: rows per candidate query.
     pub limit: u32,
+    /// `hardened` only: how long a row must have gone unwritten before a
+    /// "not found" (404) answer about its instance is taken as proof of
+    /// death. Cloud APIs are eventually consistent: an instance launched a
+    /// moment ago can be reported as not found. Every write that records an
+    /// instance on a row bumps `updated_at`, so a row quiet for longer than
+    /// the control plane's consistency lag holds an instance the control
+    /// plane has had time to see. Must exceed that lag.
+    pub not_found_quiet: Duration,
 }
 
 /// The interval used when the configured one is zero.
@@ -30,6 +38,7 @@ impl Default for Config {
             probe_timeout: Duration::from_secs(10),
             reconfirm_timeout: Duration::from_secs(5),
             limit: 200,
+            not_found_quiet: Duration::from_secs(60),
         }
     }
 }
@@ -69,6 +78,7 @@ impl Config {
             ("pass_deadline", self.pass_deadline),
             ("probe_timeout", self.probe_timeout),
             ("reconfirm_timeout", self.reconfirm_timeout),
+            ("not_found_quiet", self.not_found_quiet),
         ] {
             if d.is_zero() {
                 return Err(ConfigError::Zero(name));

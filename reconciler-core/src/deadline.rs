@@ -34,6 +34,16 @@ impl PassDeadline {
         self.0.is_some_and(|d| Instant::now() >= d)
     }
 
+    /// Runs `fut` under the pass deadline alone (a statement issued with the
+    /// cycle context itself, like the candidate query); with no deadline it
+    /// simply runs.
+    pub async fn bound<F: Future>(&self, fut: F) -> Result<F::Output, Elapsed> {
+        match self.0 {
+            Some(at) => tokio::time::timeout_at(at, fut).await.map_err(|_| Elapsed),
+            None => Ok(fut.await),
+        }
+    }
+
     /// Runs `fut` under a timeout of `limit`, capped by the pass deadline.
     pub async fn run<F: Future>(&self, limit: Duration, fut: F) -> Result<F::Output, Elapsed> {
         let own = Instant::now() + limit;

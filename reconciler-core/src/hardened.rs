@@ -8,11 +8,20 @@
 //!   would flip;
 //! * only terminal states (`shutting-down`, `terminated`, not found) prove
 //!   death; `pending`, `stopping` and `stopped` belong to a restart or a
-//!   pause that is still in flight;
-//! * the flip is one compare-and-set write on (id, instance, live status,
-//!   non-external runtime), and its result — not an earlier read — decides
-//!   whether the restart fires, so no actor can slip in between a check and
-//!   the write;
+//!   pause that is still in flight, and an empty or unknown state proves
+//!   nothing;
+//! * a "not found" answer may be the control plane not having seen a
+//!   just-launched instance yet (cloud APIs are eventually consistent), so
+//!   it proves death only for a row that nothing has written for
+//!   `Config::not_found_quiet`; `shutting-down` and `terminated` are
+//!   irreversible and cannot be stale in that direction, so they need no
+//!   such wait;
+//! * before the flip it claims the row with one compare-and-set write on
+//!   (id, instance, live status, non-external runtime[, quiet]) — the
+//!   platform's own Hibernate pattern — and only a claim that matched calls
+//!   the offline handler, so no actor can slip in between a check and the
+//!   flip, and the claimed row (now `offline`) is out of every later pass's
+//!   and every other replica's scope while its restart runs;
 //! * candidates are read in keyset pages by id, resuming after the last row
 //!   processed (or at the row whose call the deadline cut short), so a slow
 //!   control plane that lets a pass reach only part of the fleet delays
@@ -23,7 +32,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::deadline::{Elapsed, PassDeadline};
-use crate::model::{Candidate, FlipGuard, InstanceState, WorkspaceId};
+use crate::model::{Candidate, Claim, InstanceState, WorkspaceId};
 use crate::ports::{ControlPlane, OfflineHandler, Store};
 use crate::query::{CandidateQuery, LIVE_STATUSES, Order};
 use crate::report::{PassReport, SkipReason};
@@ -42,20 +51,20 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
     handler: &H,
 ) -> PassReport {
     let mut report = PassReport::default();
-    let mut candidates = match read_page(config, cursor, store, &mut report).await {
+    let deadline = PassDeadline::after(config.pass_deadline);
+    let mut candidates = match read_page(config, cursor, store, &deadline, &mut report).await {
         Some(rows) => rows,
         None => return report,
     };
     if candidates.is_empty() && cursor.0.is_some() {
         info!("cursor past the last candidate; wrapping to the start");
         cursor.0 = None;
-        candidates = match read_page(config, cursor, store, &mut report).await {
+        candidates = match read_page(config, cursor, store, &deadline, &mut report).await {
             Some(rows) => rows,
             None => return report,
         };
     }
     let full_page = candidates.len() >= config.limit as usize;
-    let deadline = PassDeadline::after(config.pass_deadline);
     let total = candidates.len();
     for Candidate { id, instance } in candidates {
         if deadline.passed() {
@@ -71,9 +80,14 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
         let answer = deadline
             .run(config.probe_timeout, cp.instance_state(&instance))
             .await;
-        match answer {
+        let quiet_for = match answer {
+            Ok(Ok(InstanceState::NotFound)) => {
+                info!(workspace = %id, instance = %instance, "probe answered: not found; dead if the row has been quiet");
+                Some(config.not_found_quiet)
+            }
             Ok(Ok(state)) if state.is_terminal() => {
                 info!(workspace = %id, instance = %instance, %state, "probe answered: dead");
+                None
             }
             Ok(Ok(InstanceState::Running)) => {
                 info!(workspace = %id, instance = %instance, "probe answered: running");
@@ -100,32 +114,33 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
                 }
                 continue;
             }
-        }
-        let guard = FlipGuard {
+        };
+        let claim = Claim {
             id: id.clone(),
             instance,
+            quiet_for,
         };
         match deadline
-            .run(config.reconfirm_timeout, store.flip_if_unchanged(&guard))
+            .run(config.reconfirm_timeout, store.claim(&claim))
             .await
         {
             Ok(Ok(true)) => {
-                info!(workspace = %id, instance = %guard.instance, "flip: guarded write matched; restart requested");
-                handler.on_offline(&id).await;
+                info!(workspace = %id, instance = %claim.instance, "flip: claim matched; calling the offline handler");
+                handler.on_offline(&id, Some(&claim.instance)).await;
                 report.flipped.push(id);
             }
             Ok(Ok(false)) => {
-                info!(workspace = %id, "flip: guarded write matched no row (row changed); skip");
+                info!(workspace = %id, "flip: claim matched no row (row changed or not quiet); skip");
                 report.skipped.push((id, SkipReason::GuardRejected));
             }
             Ok(Err(e)) => {
-                warn!(workspace = %id, error = %e, "flip: guarded write failed; skip");
+                warn!(workspace = %id, error = %e, "flip: claim failed; skip");
                 report
                     .skipped
                     .push((id, SkipReason::FlipError(e.to_string())));
             }
             Err(Elapsed) => {
-                warn!(workspace = %id, "flip: guarded write timed out; skip");
+                warn!(workspace = %id, "flip: claim timed out; skip");
                 report
                     .skipped
                     .push((id, SkipReason::FlipError("timed out".to_owned())));
@@ -168,6 +183,7 @@ async fn read_page<S: Store>(
     config: &Config,
     cursor: &Cursor,
     store: &S,
+    deadline: &PassDeadline,
     report: &mut PassReport,
 ) -> Option<Vec<Candidate>> {
     let query = CandidateQuery {
@@ -176,5 +192,5 @@ async fn read_page<S: Store>(
         order: Order::IdAfter(cursor.0.clone()),
         limit: config.limit,
     };
-    crate::pass::read_candidates(store, &query, report).await
+    crate::pass::read_candidates(store, &query, deadline, report).await
 }

@@ -20,7 +20,7 @@ use crate::ports::{ControlPlane, Store};
 /// | no instance recorded (NULL, `''`, row gone) | `Ok(false)`, CP not asked |
 /// | transport error, non-2xx (including not-found), undecodable | `Err` |
 /// | `running` | `Ok(true)` |
-/// | any other state | `Ok(false)` |
+/// | any other state, an empty or unknown one included | `Ok(false)` |
 pub async fn is_running<S: Store, C: ControlPlane>(
     store: &S,
     cp: &C,

@@ -3,7 +3,7 @@
 //! `status = 'online'` only, the id alone selected, no re-confirm, no cycle
 //! deadline: `IsRunning`'s `(false, nil)` flips at once.
 
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::config::Config;
 use crate::deadline::PassDeadline;
@@ -27,10 +27,12 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
         limit: config.limit,
     };
     let mut report = PassReport::default();
-    let Some(candidates) = crate::pass::read_candidates(store, &query, &mut report).await else {
+    let no_deadline = PassDeadline::none();
+    let Some(candidates) =
+        crate::pass::read_candidates(store, &query, &no_deadline, &mut report).await
+    else {
         return report;
     };
-    let no_deadline = PassDeadline::none();
     for candidate in candidates {
         report.processed += 1;
         let id = candidate.id;
@@ -40,30 +42,18 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
         match crate::pass::classify_probe(&id, probe) {
             Ok(true) => report.skipped.push((id, SkipReason::Running)),
             Err(reason) => report.skipped.push((id, reason)),
-            Ok(false) => flip(store, handler, id, &mut report).await,
+            Ok(false) => flip(handler, id, &mut report).await,
         }
     }
     report
 }
 
-/// The reference flip: `onOffline`'s unconditional write, then the restart.
-pub(crate) async fn flip<S: Store, H: OfflineHandler>(
-    store: &S,
-    handler: &H,
-    id: WorkspaceId,
-    report: &mut PassReport,
-) {
-    match store.mark_offline(&id).await {
-        Ok(()) => {
-            info!(workspace = %id, "flip: marked offline, restart requested");
-            handler.on_offline(&id).await;
-            report.flipped.push(id);
-        }
-        Err(e) => {
-            warn!(workspace = %id, error = %e, "flip: write failed");
-            report
-                .skipped
-                .push((id, SkipReason::FlipError(e.to_string())));
-        }
-    }
+/// The merged flip: `onOffline(ctx, workspace_id)` and nothing else. The
+/// platform's handler records the event and starts the restart; no status is
+/// written, so the row stays in scope until the restart writes
+/// `provisioning`.
+pub(crate) async fn flip<H: OfflineHandler>(handler: &H, id: WorkspaceId, report: &mut PassReport) {
+    info!(workspace = %id, "flip: calling the offline handler");
+    handler.on_offline(&id, None).await;
+    report.flipped.push(id);
 }

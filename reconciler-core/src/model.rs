@@ -53,12 +53,19 @@ pub enum Status {
     Online,
     /// Heartbeats are late; in scope for `pr2283` and `hardened` only.
     Degraded,
-    /// What a flip writes; the restart path picks it up.
+    /// Written by the platform's Redis liveness monitor, and by `hardened`'s
+    /// claim; the merged reconciler writes no status at all.
     Offline,
-    /// A reprovision is booting a new instance.
+    /// A restart, resume or reprovision is booting a new instance.
     Provisioning,
-    /// Paused or hibernated by its owner; the instance is stopped on purpose.
+    /// Paused by its owner; the instance is stopped on purpose.
     Paused,
+    /// The Hibernate flow's guarded claim, held while it stops the instance.
+    Hibernating,
+    /// Hibernated by the platform; the instance is stopped on purpose.
+    Hibernated,
+    /// Soft-deleted: the row stays, its instance is stopped.
+    Removed,
     /// Any other stored value.
     Other(String),
 }
@@ -72,6 +79,9 @@ impl Status {
             Status::Offline => "offline",
             Status::Provisioning => "provisioning",
             Status::Paused => "paused",
+            Status::Hibernating => "hibernating",
+            Status::Hibernated => "hibernated",
+            Status::Removed => "removed",
             Status::Other(s) => s,
         }
     }
@@ -84,6 +94,9 @@ impl Status {
             "offline" => Status::Offline,
             "provisioning" => Status::Provisioning,
             "paused" => Status::Paused,
+            "hibernating" => Status::Hibernating,
+            "hibernated" => Status::Hibernated,
+            "removed" => Status::Removed,
             other => Status::Other(other.to_owned()),
         }
     }
@@ -100,11 +113,16 @@ impl fmt::Display for Status {
     }
 }
 
-/// What the control plane says about one instance.
+/// What the control plane says about one instance, and (but for
+/// [`InstanceState::Unrecognized`]) the states a cloud instance can be in.
 ///
 /// `NotFound` is kept apart from the states because the merged `IsRunning`
 /// treats it as an HTTP error (non-2xx) while `hardened` treats it as proof of
-/// death; the difference is one of the rows in the variant table.
+/// death once confirmed; the difference is one of the rows in the variant
+/// table. `Unrecognized` is the one answer that is never a real state: a 2xx
+/// body whose `state` is empty (`{}` and `null` decode to it) or a word the
+/// client does not know, which the merged `IsRunning` reads as "not running,
+/// no error".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InstanceState {
     /// Booting (new, or restarting after a stop).
@@ -120,13 +138,15 @@ pub enum InstanceState {
     /// Gone for good; the id is never reused.
     Terminated,
     /// The cloud does not know the id (never existed, or reaped after
-    /// termination).
+    /// termination); on the wire, HTTP 404.
     NotFound,
+    /// A 2xx answer whose `state` is empty or unknown; never a real state.
+    Unrecognized,
 }
 
 impl InstanceState {
-    /// Every state, for tests and generators that must cover them all.
-    pub const ALL: [InstanceState; 7] = [
+    /// Every answer, for tests and generators that must cover them all.
+    pub const ALL: [InstanceState; 8] = [
         InstanceState::Pending,
         InstanceState::Running,
         InstanceState::Stopping,
@@ -134,6 +154,7 @@ impl InstanceState {
         InstanceState::ShuttingDown,
         InstanceState::Terminated,
         InstanceState::NotFound,
+        InstanceState::Unrecognized,
     ];
 
     /// True when the instance can never run again: the only states that
@@ -155,6 +176,7 @@ impl InstanceState {
             InstanceState::ShuttingDown => "shutting-down",
             InstanceState::Terminated => "terminated",
             InstanceState::NotFound => "not-found",
+            InstanceState::Unrecognized => "unrecognized",
         }
     }
 
@@ -191,15 +213,23 @@ pub struct RowView {
     pub instance: InstanceId,
 }
 
-/// The compare-and-set that `hardened` uses as its flip.
+/// The compare-and-set with which `hardened` claims a row before it calls
+/// the offline handler — the platform's own Hibernate pattern.
 ///
 /// The store must set `status = 'offline'` only if, atomically, the row still
 /// has this id, this (non-empty) instance, a live status and a runtime other
-/// than `external`; it reports whether it wrote.
+/// than `external`, and — when `quiet_for` is set — an `updated_at` at least
+/// that old by the store's own clock; it reports whether it wrote. Taking the row out of the
+/// candidate scope is what stops a later pass (or another replica) from
+/// flipping it again while the restart it starts is still running.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FlipGuard {
-    /// The workspace to flip.
+pub struct Claim {
+    /// The workspace to claim.
     pub id: WorkspaceId,
     /// The instance the control plane declared dead.
     pub instance: InstanceId,
+    /// For a claim proven by a "not found" answer: how long the row must
+    /// have gone unwritten (see `Config::not_found_quiet`); `None` for an
+    /// answer that is proof on its own (`shutting-down`, `terminated`).
+    pub quiet_for: Option<std::time::Duration>,
 }

@@ -3,26 +3,34 @@
 
 use tracing::{info, warn};
 
-use crate::deadline::Elapsed;
+use crate::deadline::{Elapsed, PassDeadline};
 use crate::model::{Candidate, WorkspaceId};
 use crate::ports::Store;
 use crate::query::CandidateQuery;
 use crate::report::{PassReport, SkipReason};
 
-/// Runs the candidate query; on error records it and returns `None` (the
-/// pass ends: nothing probed, nothing flipped).
+/// Runs the candidate query under the cycle's deadline (the merged code
+/// issues it with the cycle context); on error or timeout records it and
+/// returns `None` (the pass ends: nothing probed, nothing flipped).
 pub(crate) async fn read_candidates<S: Store>(
     store: &S,
     query: &CandidateQuery,
+    deadline: &PassDeadline,
     report: &mut PassReport,
 ) -> Option<Vec<Candidate>> {
-    match store.candidates(query).await {
-        Ok(rows) => {
+    match deadline.bound(store.candidates(query)).await {
+        Err(Elapsed) => {
+            warn!("candidate query cut by the pass deadline; pass ends");
+            report.query_failed = true;
+            report.deadline_hit = true;
+            None
+        }
+        Ok(Ok(rows)) => {
             info!(count = rows.len(), limit = query.limit, "candidates read");
             report.candidates = rows.len();
             Some(rows)
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             warn!(error = %e, "candidate query failed; pass ends");
             report.query_failed = true;
             None

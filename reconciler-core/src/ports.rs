@@ -11,7 +11,7 @@
 //! spawns.
 #![allow(async_fn_in_trait)]
 
-use crate::model::{Candidate, FlipGuard, InstanceId, InstanceState, RowView, WorkspaceId};
+use crate::model::{Candidate, Claim, InstanceId, InstanceState, RowView, WorkspaceId};
 use crate::query::CandidateQuery;
 
 /// A failed store call. The reconciler only ever fails safe on it, so the
@@ -35,8 +35,9 @@ pub enum CpError {
     Decode(String),
 }
 
-/// The `workspaces` table, through the four statements the reconciler runs
-/// (plus the one write a flip makes).
+/// The `workspaces` table, through the statements the reconciler runs: three
+/// reads, and the one write `hardened` adds (the merged reconciler writes
+/// nothing: its flip is the offline handler's call).
 pub trait Store {
     /// The candidate query (one statement).
     async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<Candidate>, StoreError>;
@@ -49,14 +50,9 @@ pub trait Store {
     /// workspace id, `None` for NULL, a missing row, or `''`.
     async fn resolve_instance(&self, id: &WorkspaceId) -> Result<Option<InstanceId>, StoreError>;
 
-    /// The write inside the platform's `onOffline`: `UPDATE workspaces SET
-    /// status = 'offline' WHERE id = $1`, unconditionally. `legacy` and
-    /// `pr2283` flip with it.
-    async fn mark_offline(&self, id: &WorkspaceId) -> Result<(), StoreError>;
-
-    /// The guarded flip `hardened` uses; see [`FlipGuard`]. Returns whether a
-    /// row was written.
-    async fn flip_if_unchanged(&self, guard: &FlipGuard) -> Result<bool, StoreError>;
+    /// `hardened`'s guarded claim of a row it is about to flip; see
+    /// [`Claim`]. Returns whether a row was written.
+    async fn claim(&self, claim: &Claim) -> Result<bool, StoreError>;
 }
 
 /// The control plane, the authority on instance state.
@@ -65,9 +61,14 @@ pub trait ControlPlane {
     async fn instance_state(&self, instance: &InstanceId) -> Result<InstanceState, CpError>;
 }
 
-/// What a flip triggers: the `WORKSPACE_OFFLINE` event and a background
-/// `RestartByID`, which reprovisions the workspace with a new instance.
+/// The flip itself: the platform's `onWorkspaceOffline`, which records a
+/// `WORKSPACE_OFFLINE` event and starts `RestartByID` in the background. It
+/// writes no status.
 pub trait OfflineHandler {
-    /// Called once per flip, after the flip's write.
-    async fn on_offline(&self, id: &WorkspaceId);
+    /// Called once per flip. `proven` is the instance the caller proved dead,
+    /// when it passes one: the merged code passes only the workspace id
+    /// (`legacy` and `pr2283` pass `None`); `hardened` passes the instance it
+    /// claimed the row on, so that a platform whose restart is guarded can
+    /// check that the row still holds it.
+    async fn on_offline(&self, id: &WorkspaceId, proven: Option<&InstanceId>);
 }

@@ -1,9 +1,10 @@
 //! The pass as merged in PR #2283, faithfully.
 //!
 //! Online and degraded rows, the instance id captured by the query, a 45 s
-//! cycle deadline from which the per-call timeouts derive, `IsRunning` (which
-//! still re-resolves the instance by workspace id), and a re-confirm read
-//! before the unconditional `onOffline`.
+//! cycle deadline that covers the candidate query and from which the
+//! per-call timeouts derive, `IsRunning` (which still re-resolves the
+//! instance by workspace id), and a re-confirm read before `onOffline`,
+//! which writes no status.
 
 use tracing::info;
 
@@ -29,10 +30,12 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
         limit: config.limit,
     };
     let mut report = PassReport::default();
-    let Some(candidates) = crate::pass::read_candidates(store, &query, &mut report).await else {
+    let deadline = PassDeadline::after(config.pass_deadline);
+    let Some(candidates) =
+        crate::pass::read_candidates(store, &query, &deadline, &mut report).await
+    else {
         return report;
     };
-    let deadline = PassDeadline::after(config.pass_deadline);
     let total = candidates.len();
     for Candidate { id, instance } in candidates {
         if deadline.passed() {
@@ -74,7 +77,7 @@ pub(crate) async fn pass<S: Store, C: ControlPlane, H: OfflineHandler>(
         match verdict {
             Ok(()) => {
                 info!(workspace = %id, instance = %captured, "re-confirm: unchanged");
-                crate::legacy::flip(store, handler, id, &mut report).await;
+                crate::legacy::flip(handler, id, &mut report).await;
             }
             Err(reason) => {
                 info!(workspace = %id, ?reason, "re-confirm: skip");

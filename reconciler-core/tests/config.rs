@@ -18,6 +18,7 @@ fn defaults_are_the_reference_constants() {
     assert_eq!(c.probe_timeout, secs(10));
     assert_eq!(c.reconfirm_timeout, secs(5));
     assert_eq!(c.limit, 200);
+    assert_eq!(c.not_found_quiet, secs(60));
     assert_eq!(DEFAULT_INTERVAL, secs(60));
     assert_eq!(c.validate(), Ok(()));
 }
@@ -142,6 +143,13 @@ fn zero_timeouts_are_refused_by_name() {
                 ..Config::default()
             },
         ),
+        (
+            "not_found_quiet",
+            Config {
+                not_found_quiet: zero,
+                ..Config::default()
+            },
+        ),
     ];
     for (name, c) in cases {
         assert_eq!(c.validate(), Err(ConfigError::Zero(name)));
@@ -150,6 +158,28 @@ fn zero_timeouts_are_refused_by_name() {
             format!("{name} must be greater than zero")
         );
     }
+}
+
+/// A zero quiet period would let a "not found" from a control plane that has
+/// not yet seen a just-launched instance flip it: refused, for every variant
+/// (the value is only read by `hardened`, but a config is one thing); a
+/// millisecond is accepted.
+#[test]
+fn zero_not_found_quiet_is_refused() {
+    let c = Config {
+        not_found_quiet: Duration::ZERO,
+        ..Config::default()
+    };
+    assert_eq!(c.validate(), Err(ConfigError::Zero("not_found_quiet")));
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "not_found_quiet must be greater than zero"
+    );
+    let c = Config {
+        not_found_quiet: Duration::from_millis(1),
+        ..Config::default()
+    };
+    assert_eq!(c.validate(), Ok(()));
 }
 
 /// `Reconciler::new` validates: a bad config never builds a reconciler.
@@ -168,6 +198,21 @@ async fn reconciler_new_refuses_an_invalid_config() {
             w.handler.clone(),
         );
         assert_eq!(built.err(), Some(ConfigError::ZeroLimit), "{variant}");
+        let built: Result<Rec, _> = Reconciler::new(
+            variant,
+            Config {
+                not_found_quiet: Duration::ZERO,
+                ..Config::default()
+            },
+            Some(w.store.clone()),
+            Some(w.cp.clone()),
+            w.handler.clone(),
+        );
+        assert_eq!(
+            built.err(),
+            Some(ConfigError::Zero("not_found_quiet")),
+            "{variant}"
+        );
         let rec = w.reconciler(variant);
         assert_eq!(rec.variant(), variant);
     }

@@ -5,11 +5,13 @@
 mod common;
 
 use common::*;
+use std::time::Duration;
+
 use reconciler_core::{
-    CandidateQuery, ControlPlane, CpError, FlipGuard, InstanceId, InstanceState, LEGACY_STATUSES,
+    CandidateQuery, Claim, ControlPlane, CpError, InstanceId, InstanceState, LEGACY_STATUSES,
     LIVE_STATUSES, OfflineHandler, Order, RowView, Status, Store, StoreError, WorkspaceId,
 };
-use tokio::time::Instant;
+use tokio::time::{Instant, advance};
 
 fn q(order: Order, limit: u32) -> CandidateQuery {
     CandidateQuery {
@@ -99,55 +101,118 @@ async fn reconfirm_resolve_null_versus_empty() {
     assert_eq!(s.row("ws-f").unwrap().instance.as_deref(), Some(""));
 }
 
-#[tokio::test(start_paused = true)]
-async fn mark_offline_is_unconditional() {
-    let s = table();
-    s.apply(Change::SetStatus("ws-a", Status::Provisioning));
-    s.mark_offline(&wid("ws-a")).await.unwrap();
-    assert_eq!(s.status("ws-a"), Status::Offline);
-    s.mark_offline(&wid("ws-e")).await.unwrap(); // NULL instance: still written
-    assert_eq!(s.status("ws-e"), Status::Offline);
-    assert_eq!(
-        s.mark_offline(&wid("nope")).await,
-        Ok(()),
-        "0 rows, no error"
-    );
+fn claim(id: &str, i: &str, quiet_for: Option<Duration>) -> Claim {
+    Claim {
+        id: wid(id),
+        instance: InstanceId::from(i),
+        quiet_for,
+    }
 }
 
 #[tokio::test(start_paused = true)]
-async fn flip_if_unchanged_is_a_compare_and_set() {
-    let guard = |id: &str, i: &str| FlipGuard {
-        id: wid(id),
-        instance: InstanceId::from(i),
-    };
+async fn claim_is_a_compare_and_set() {
     let s = table();
-    // Each failed condition: wrong instance, empty instance in guard and
+    // Each failed condition: wrong instance, empty instance in claim and
     // row, NULL row instance, non-live status, external runtime, no row.
-    for (g, why) in [
-        (guard("ws-a", "i-x"), "instance differs"),
-        (guard("ws-f", ""), "empty instance"),
-        (guard("ws-e", ""), "NULL instance"),
-        (guard("ws-h", "i-h"), "offline"),
-        (guard("ws-g", "i-g"), "external"),
-        (guard("nope", "i-a"), "no row"),
+    for (c, why) in [
+        (claim("ws-a", "i-x", None), "instance differs"),
+        (claim("ws-f", "", None), "empty instance"),
+        (claim("ws-e", "", None), "NULL instance"),
+        (claim("ws-h", "i-h", None), "offline"),
+        (claim("ws-g", "i-g", None), "external"),
+        (claim("nope", "i-a", None), "no row"),
     ] {
-        assert_eq!(s.flip_if_unchanged(&g).await, Ok(false), "{why}");
+        assert_eq!(s.claim(&c).await, Ok(false), "{why}");
     }
     assert_eq!(s.offline_ids(), ["ws-h"], "nothing written");
-    assert_eq!(s.flip_if_unchanged(&guard("ws-a", "i-a")).await, Ok(true));
+    for status in [
+        Status::Provisioning,
+        Status::Paused,
+        Status::Hibernating,
+        Status::Hibernated,
+        Status::Removed,
+    ] {
+        s.apply(Change::SetStatus("ws-b", status.clone()));
+        assert_eq!(
+            s.claim(&claim("ws-b", "i-b", None)).await,
+            Ok(false),
+            "{status}"
+        );
+        assert_eq!(s.status("ws-b"), status, "untouched");
+    }
+    advance(secs(7)).await;
+    assert_eq!(s.claim(&claim("ws-a", "i-a", None)).await, Ok(true));
     assert_eq!(
-        s.flip_if_unchanged(&guard("ws-c", "i-c")).await,
+        s.row("ws-a").unwrap().updated_at,
+        7_000,
+        "the claim's write bumps updated_at to the store's now"
+    );
+    assert_eq!(
+        s.claim(&claim("ws-c", "i-c", None)).await,
         Ok(true),
         "degraded"
     );
     s.apply(Change::SetRuntime("ws-d", Some("ec2")));
-    assert_eq!(s.flip_if_unchanged(&guard("ws-d", "i-d")).await, Ok(true));
+    assert_eq!(s.claim(&claim("ws-d", "i-d", None)).await, Ok(true));
     assert_eq!(s.offline_ids(), ["ws-a", "ws-c", "ws-d", "ws-h"]);
     assert_eq!(
-        s.flip_if_unchanged(&guard("ws-a", "i-a")).await,
+        s.claim(&claim("ws-a", "i-a", None)).await,
         Ok(false),
-        "a second flip does not match"
+        "a second claim does not match"
     );
+    assert_eq!(s.claims().len(), 15, "every claim is logged");
+    assert_eq!(s.count(Op::Claim), 15);
+}
+
+/// The quiet guard: with `quiet_for = q`, a row matches only if
+/// `updated_at <= now - q` on the store's clock (milliseconds of paused
+/// tokio time since the store was built), boundary included.
+#[tokio::test(start_paused = true)]
+async fn claim_quiet_guard_compares_updated_at_with_the_store_clock() {
+    let s = FakeStore::new(vec![
+        online("ws-old", "i-1", -60_000),
+        online("ws-new", "i-2", 0),
+        online("ws-none", "i-3", 0),
+    ]);
+    let quiet = Some(secs(60));
+    assert_eq!(s.now_ms(), 0);
+    assert_eq!(
+        s.claim(&claim("ws-old", "i-1", quiet)).await,
+        Ok(true),
+        "written exactly 60 s ago: quiet"
+    );
+    assert_eq!(
+        s.claim(&claim("ws-new", "i-2", quiet)).await,
+        Ok(false),
+        "written just now"
+    );
+    assert_eq!(
+        s.claim(&claim("ws-none", "i-3", None)).await,
+        Ok(true),
+        "no quiet guard: a fresh row is claimed"
+    );
+    advance(Duration::from_millis(59_999)).await;
+    assert_eq!(s.now_ms(), 59_999);
+    assert_eq!(s.claim(&claim("ws-new", "i-2", quiet)).await, Ok(false));
+    assert_eq!(s.status("ws-new"), Status::Online);
+    advance(Duration::from_millis(1)).await;
+    assert_eq!(s.claim(&claim("ws-new", "i-2", quiet)).await, Ok(true));
+    assert_eq!(s.status("ws-new"), Status::Offline);
+    assert_eq!(s.row("ws-new").unwrap().updated_at, 60_000);
+}
+
+/// A status write bumps `updated_at` to the store's now (and so restarts the
+/// quiet period); an instance write leaves it alone, as the orphan sweeper's
+/// does.
+#[tokio::test(start_paused = true)]
+async fn status_changes_bump_updated_at_and_instance_changes_do_not() {
+    let s = table();
+    advance(secs(5)).await;
+    s.apply(Change::SetStatus("ws-a", Status::Degraded));
+    assert_eq!(s.row("ws-a").unwrap().updated_at, 5_000);
+    s.apply(Change::SetInstance("ws-b", None));
+    s.apply(Change::SetRuntime("ws-b", Some("ec2")));
+    assert_eq!(s.row("ws-b").unwrap().updated_at, 5, "as it was");
 }
 
 #[tokio::test(start_paused = true)]
@@ -218,7 +283,23 @@ async fn control_plane_and_handler_record_what_they_were_asked() {
     assert_eq!(cp.asked(), ["i-1", "i-2", "i-unknown"]);
 
     let h = FakeHandler::default();
-    h.on_offline(&wid("ws-1")).await;
-    h.on_offline(&wid("ws-2")).await;
+    h.on_offline(&wid("ws-1"), None).await;
+    advance(secs(2)).await;
+    h.on_offline(&wid("ws-2"), Some(&InstanceId::from("i-2")))
+        .await;
     assert_eq!(h.called(), ["ws-1", "ws-2"]);
+    assert_eq!(
+        h.calls(),
+        [
+            ("ws-1".to_owned(), None),
+            ("ws-2".to_owned(), Some("i-2".to_owned()))
+        ]
+    );
+    assert_eq!(
+        h.called_at(),
+        [
+            ("ws-1".to_owned(), Duration::ZERO),
+            ("ws-2".to_owned(), secs(2))
+        ]
+    );
 }

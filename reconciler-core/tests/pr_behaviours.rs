@@ -6,7 +6,12 @@
 //! the candidate query returns ([`FakeStore::after_candidates`]); each variant
 //! then sees it through the statements it actually runs. That is why `legacy`
 //! flips in all four TOCTOU cases: it re-resolves the instance by workspace id
-//! and has no check before its unconditional write.
+//! and has no check before it calls the offline handler.
+//!
+//! The flip is the merged one: `legacy` and `pr2283` only call the offline
+//! handler (with the workspace id alone) and write no status, so a row they
+//! flip stays as it was; `hardened` claims the row (`offline`) first and
+//! hands the handler the instance it claimed it on.
 
 mod common;
 
@@ -38,8 +43,10 @@ per_variant!(
     one_pass_at_boot_and_exit_on_cancel,
 );
 
-/// PR behaviour 1: A workspace whose instance is terminated is flipped and
-/// restarted, by each variant through its own statements.
+/// PR behaviour 1: A workspace whose instance is terminated is flipped (the
+/// offline handler is called), by each variant through its own statements:
+/// `legacy` and `pr2283` run no write and leave the row `online`; `hardened`
+/// claims it, so it is `offline`.
 async fn not_running_flips(variant: Variant) {
     let w = World::new(vec![online("ws-1", "i-1", 1)]);
     w.cp.state("i-1", InstanceState::Terminated);
@@ -57,20 +64,21 @@ async fn not_running_flips(variant: Variant) {
         },
     );
     let statements = match variant {
-        Variant::Legacy => vec![
-            query(),
-            on(Op::Resolve, "ws-1"),
-            on(Op::MarkOffline, "ws-1"),
-        ],
-        Variant::Pr2283 => vec![
-            query(),
-            on(Op::Resolve, "ws-1"),
-            on(Op::Reconfirm, "ws-1"),
-            on(Op::MarkOffline, "ws-1"),
-        ],
-        Variant::Hardened => vec![query(), on(Op::FlipIfUnchanged, "ws-1")],
+        Variant::Legacy => vec![query(), on(Op::Resolve, "ws-1")],
+        Variant::Pr2283 => vec![query(), on(Op::Resolve, "ws-1"), on(Op::Reconfirm, "ws-1")],
+        Variant::Hardened => vec![query(), on(Op::Claim, "ws-1")],
     };
     assert_eq!(w.store.ops(), statements, "{variant}: statements run");
+    let (status, proven) = match variant {
+        Variant::Legacy | Variant::Pr2283 => (Status::Online, None),
+        Variant::Hardened => (Status::Offline, Some("i-1".to_owned())),
+    };
+    assert_eq!(w.store.status("ws-1"), status, "{variant}: status after");
+    assert_eq!(
+        w.handler.calls(),
+        [("ws-1".to_owned(), proven)],
+        "{variant}: the handler's call"
+    );
     assert_eq!((report.candidates, report.processed), (1, 1), "{variant}");
     assert!(!report.deadline_hit && !report.query_failed, "{variant}");
 }
@@ -133,13 +141,14 @@ async fn transient_cp_error_does_not_flip(variant: Variant) {
         },
     };
     check(variant, &w, &report, &expect);
-    assert_eq!(w.store.count(Op::MarkOffline), 0, "{variant}");
-    assert_eq!(w.store.count(Op::FlipIfUnchanged), 0, "{variant}");
+    assert_eq!(w.store.count(Op::Claim), 0, "{variant}: no claim");
 }
 
 /// PR behaviour 4: The scope predicate, over a row of every kind. Every
 /// instance is terminated, so anything probed would be flipped: what is asked
-/// and flipped is exactly what is in scope.
+/// and flipped is exactly what is in scope. Only `hardened` writes a status
+/// (its claims); the reference variants leave even the rows they flip as
+/// they were.
 async fn scope_predicate(variant: Variant) {
     let w = World::new(vec![
         Row::new("ws-a", Status::Online, Some("i-a"), 8), // runtime NULL: in
@@ -152,10 +161,13 @@ async fn scope_predicate(variant: Variant) {
         Row::new("ws-h", Status::Online, Some("i-h"), 1).runtime(Some("ec2")),
         Row::new("ws-i", Status::Paused, Some("i-i"), 9),
         Row::new("ws-j", Status::Online, Some("i-j"), 0).runtime(Some("")), // COALESCE'd: in
-        Row::new("ws-k", Status::Other("removed".into()), Some("i-k"), 10),
+        Row::new("ws-k", Status::Removed, Some("i-k"), 10),
+        Row::new("ws-l", Status::Hibernating, Some("i-l"), 11),
+        Row::new("ws-m", Status::Hibernated, Some("i-m"), 12),
+        Row::new("ws-n", Status::Other("deleting".into()), Some("i-n"), 13),
     ]);
     for i in [
-        "i-a", "i-b", "i-c", "i-f", "i-g", "i-h", "i-i", "i-j", "i-k",
+        "i-a", "i-b", "i-c", "i-f", "i-g", "i-h", "i-i", "i-j", "i-k", "i-l", "i-m", "i-n",
     ] {
         w.cp.state(i, InstanceState::Terminated);
     }
@@ -213,10 +225,15 @@ async fn scope_predicate(variant: Variant) {
     assert_eq!(w.store.status("ws-e"), Status::Online, "{variant}");
     assert_eq!(w.store.status("ws-f"), Status::Online, "{variant}");
     assert_eq!(w.store.status("ws-i"), Status::Paused, "{variant}");
-    let ws_g = match variant {
-        Variant::Legacy => Status::Degraded,
-        Variant::Pr2283 | Variant::Hardened => Status::Offline,
+    assert_eq!(w.store.status("ws-k"), Status::Removed, "{variant}");
+    assert_eq!(w.store.status("ws-l"), Status::Hibernating, "{variant}");
+    assert_eq!(w.store.status("ws-m"), Status::Hibernated, "{variant}");
+    // The flipped rows: written offline only by hardened's claims.
+    let (ws_a, ws_g) = match variant {
+        Variant::Legacy | Variant::Pr2283 => (Status::Online, Status::Degraded),
+        Variant::Hardened => (Status::Offline, Status::Offline),
     };
+    assert_eq!(w.store.status("ws-a"), ws_a, "{variant}");
     assert_eq!(w.store.status("ws-g"), ws_g, "{variant}");
 }
 
@@ -254,9 +271,10 @@ async fn mixed_batch(variant: Variant) {
 /// with `i-new` right after the candidate query. `i-old` is terminated; `i-new`
 /// is still booting (`pending`), which `IsRunning` answers as "not running" —
 /// so `legacy`, which re-resolves to `i-new`, flips a workspace whose new
-/// instance is coming up. `pr2283` also asks about `i-new` (the same
-/// re-resolve) but its re-confirm sees the changed id; `hardened` asks about
-/// the captured `i-old`, and its guarded write no longer matches.
+/// instance is coming up (its restart would stop `i-new`). `pr2283` also asks
+/// about `i-new` (the same re-resolve) but its re-confirm sees the changed
+/// id; `hardened` asks about the captured `i-old`, and its claim no longer
+/// matches.
 async fn toctou_instance_changed(variant: Variant) {
     let w = World::new(vec![online("ws-1", "i-old", 1)]);
     w.cp.state("i-old", InstanceState::Terminated);
@@ -292,7 +310,7 @@ async fn toctou_instance_changed(variant: Variant) {
 /// `instance_id` to NULL (or `''`) right after the candidate query. `IsRunning`
 /// then answers "not running" without asking the CP, so `legacy` flips;
 /// `pr2283`'s re-confirm sees the cleared id; `hardened` asks about the
-/// captured instance and its guarded write does not match.
+/// captured instance and its claim does not match.
 async fn toctou_instance_cleared(variant: Variant) {
     for cleared in [None, Some("")] {
         let w = World::new(vec![online("ws-1", "i-1", 1)]);
@@ -330,8 +348,9 @@ async fn toctou_instance_cleared(variant: Variant) {
 
 /// PR behaviour 8: TOCTOU, status moved: a restart moves the row to
 /// `provisioning` right after the candidate query (its instance not yet
-/// replaced). `legacy` overwrites `provisioning` with `offline`; `pr2283`'s
-/// re-confirm sees the status; `hardened`'s guarded write does not match.
+/// replaced). `legacy` flips it anyway — a second restart racing the one in
+/// flight — though it writes nothing, so the row stays `provisioning`;
+/// `pr2283`'s re-confirm sees the status; `hardened`'s claim does not match.
 async fn toctou_status_moved(variant: Variant) {
     let w = World::new(vec![online("ws-1", "i-1", 1)]);
     w.cp.state("i-1", InstanceState::Terminated);
@@ -340,41 +359,35 @@ async fn toctou_status_moved(variant: Variant) {
 
     let report = w.pass(variant).await;
 
-    let (expect, status_after) = match variant {
-        Variant::Legacy => (
-            Expect {
-                asked: vec!["i-1"],
-                flipped: vec!["ws-1"],
-                skipped: vec![],
-            },
-            Status::Offline,
-        ),
-        Variant::Pr2283 => (
-            Expect {
-                asked: vec!["i-1"],
-                flipped: vec![],
-                skipped: vec![("ws-1", SkipReason::StatusMoved("provisioning".into()))],
-            },
-            Status::Provisioning,
-        ),
-        Variant::Hardened => (
-            Expect {
-                asked: vec!["i-1"],
-                flipped: vec![],
-                skipped: vec![("ws-1", SkipReason::GuardRejected)],
-            },
-            Status::Provisioning,
-        ),
+    let expect = match variant {
+        Variant::Legacy => Expect {
+            asked: vec!["i-1"],
+            flipped: vec!["ws-1"],
+            skipped: vec![],
+        },
+        Variant::Pr2283 => Expect {
+            asked: vec!["i-1"],
+            flipped: vec![],
+            skipped: vec![("ws-1", SkipReason::StatusMoved("provisioning".into()))],
+        },
+        Variant::Hardened => Expect {
+            asked: vec!["i-1"],
+            flipped: vec![],
+            skipped: vec![("ws-1", SkipReason::GuardRejected)],
+        },
     };
     check(variant, &w, &report, &expect);
+    let status_after = match variant {
+        Variant::Legacy | Variant::Pr2283 | Variant::Hardened => Status::Provisioning,
+    };
     assert_eq!(w.store.status("ws-1"), status_after, "{variant}");
 }
 
 /// PR behaviour 9: TOCTOU, row gone: a concurrent delete right after the
 /// candidate query. `IsRunning` finds no instance and answers "not running"
-/// without asking, so `legacy` fires the restart of a deleted workspace (its
-/// `UPDATE` matches nothing); `pr2283`'s re-confirm sees the row gone;
-/// `hardened`'s guarded write matches no row.
+/// without asking, so `legacy` calls the offline handler for a deleted
+/// workspace without a single statement after the lookup; `pr2283`'s
+/// re-confirm sees the row gone; `hardened`'s claim matches no row.
 async fn toctou_row_gone(variant: Variant) {
     let w = World::new(vec![online("ws-1", "i-1", 1)]);
     w.cp.state("i-1", InstanceState::Terminated);
@@ -389,11 +402,7 @@ async fn toctou_row_gone(variant: Variant) {
                 flipped: vec!["ws-1"],
                 skipped: vec![],
             },
-            vec![
-                query(),
-                on(Op::Resolve, "ws-1"),
-                on(Op::MarkOffline, "ws-1"),
-            ],
+            vec![query(), on(Op::Resolve, "ws-1")],
         ),
         Variant::Pr2283 => (
             Expect {
@@ -409,7 +418,7 @@ async fn toctou_row_gone(variant: Variant) {
                 flipped: vec![],
                 skipped: vec![("ws-1", SkipReason::GuardRejected)],
             },
-            vec![query(), on(Op::FlipIfUnchanged, "ws-1")],
+            vec![query(), on(Op::Claim, "ws-1")],
         ),
     };
     check(variant, &w, &report, &expect);
@@ -447,16 +456,16 @@ async fn degraded_row_flips(variant: Variant) {
     assert_eq!(report.candidates, candidates, "{variant}");
 }
 
-/// PR behaviour 11: The check before the write errors. `pr2283`'s re-confirm
+/// PR behaviour 11: The check before the flip errors. `pr2283`'s re-confirm
 /// read fails, so it does not flip. `legacy` has no re-confirm, so it flips
-/// regardless. `hardened` has no separate re-confirm; its analogue, the guarded
-/// write, fails (both statements are made to fail for every variant), and the
-/// restart does not fire.
+/// regardless. `hardened` has no separate re-confirm; its analogue, the
+/// claim, fails (both statements are made to fail for every variant), and
+/// the offline handler is not called.
 async fn reconfirm_db_error_does_not_flip(variant: Variant) {
     let w = World::new(vec![online("ws-1", "i-1", 1)]);
     w.cp.state("i-1", InstanceState::Terminated);
     w.store.fail(Op::Reconfirm);
-    w.store.fail(Op::FlipIfUnchanged);
+    w.store.fail(Op::Claim);
 
     let report = w.pass(variant).await;
 
@@ -474,21 +483,22 @@ async fn reconfirm_db_error_does_not_flip(variant: Variant) {
         Variant::Hardened => Expect {
             asked: vec!["i-1"],
             flipped: vec![],
-            skipped: vec![("ws-1", SkipReason::FlipError(injected(Op::FlipIfUnchanged)))],
+            skipped: vec![("ws-1", SkipReason::FlipError(injected(Op::Claim)))],
         },
     };
     check(variant, &w, &report, &expect);
-    let (reconfirms, writes) = match variant {
-        Variant::Legacy => (0, 1),
+    let (reconfirms, claims) = match variant {
+        Variant::Legacy => (0, 0),
         Variant::Pr2283 => (1, 0),
         Variant::Hardened => (0, 1),
     };
     assert_eq!(w.store.count(Op::Reconfirm), reconfirms, "{variant}");
     assert_eq!(
-        w.store.count(Op::MarkOffline) + w.store.count(Op::FlipIfUnchanged),
-        writes,
-        "{variant}: writes attempted"
+        w.store.count(Op::Claim),
+        claims,
+        "{variant}: claims attempted"
     );
+    assert_eq!(w.store.status("ws-1"), Status::Online, "{variant}");
 }
 
 /// PR behaviour 12: The candidate query fails: the pass ends with nothing

@@ -1,7 +1,8 @@
 //! Deadlines, timeouts and cancellation, in paused (simulated) time: a pass
-//! that runs into its 45 s deadline under a slow control plane, the 10 s
-//! probe cap, the 5 s cap on the check before the write, per-call timeouts
-//! capped by the pass deadline, and cancellation while a call is in flight.
+//! that runs into its 45 s deadline under a slow control plane, a candidate
+//! query the deadline cuts short, the 10 s probe cap, the 5 s cap on the
+//! check before the flip, per-call timeouts capped by the pass deadline, and
+//! cancellation while a call is in flight.
 
 mod common;
 
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 per_variant!(
     deadline_hit_mid_pass,
+    candidate_query_cut_by_the_deadline,
     probe_timeout,
     slow_check_before_the_write,
     deadline_caps_the_call_in_flight,
@@ -84,6 +86,58 @@ async fn deadline_hit_mid_pass(variant: Variant) {
     assert_eq!(at, expected_at, "{variant}");
 }
 
+/// The candidate query takes 50 s, past the 45 s pass deadline (a locked or
+/// overloaded table). The merged code issues it with the cycle context, so
+/// `pr2283` (and `hardened`) give up on it at 45 s: the pass ends there
+/// with nothing probed and nothing flipped, reported as a failed query that
+/// hit the deadline. `legacy` has no deadline: it waits the 50 s out and
+/// goes on to probe and flip.
+async fn candidate_query_cut_by_the_deadline(variant: Variant) {
+    let w = World::new(fleet(2));
+    w.cp.state("i-01", InstanceState::Terminated);
+    w.cp.state("i-02", InstanceState::Running);
+    w.store.latency(Op::Candidates, secs(50));
+    let start = Instant::now();
+
+    let report = w.pass(variant).await;
+    let took = start.elapsed();
+
+    let (expect, expected_report, expected_took) = match variant {
+        Variant::Legacy => (
+            Expect {
+                asked: vec!["i-01", "i-02"],
+                flipped: vec!["ws-01"],
+                skipped: vec![("ws-02", SkipReason::Running)],
+            },
+            PassReport {
+                candidates: 2,
+                processed: 2,
+                flipped: vec!["ws-01".into()],
+                skipped: vec![("ws-02".into(), SkipReason::Running)],
+                ..PassReport::default()
+            },
+            secs(50),
+        ),
+        Variant::Pr2283 | Variant::Hardened => (
+            Expect::default(),
+            PassReport {
+                query_failed: true,
+                deadline_hit: true,
+                ..PassReport::default()
+            },
+            secs(45),
+        ),
+    };
+    check(variant, &w, &report, &expect);
+    assert_eq!(report, expected_report, "{variant}");
+    assert_eq!(took, expected_took, "{variant}: simulated pass duration");
+    let statements = match variant {
+        Variant::Legacy => vec![query(), on(Op::Resolve, "ws-01"), on(Op::Resolve, "ws-02")],
+        Variant::Pr2283 | Variant::Hardened => vec![query()],
+    };
+    assert_eq!(w.store.ops(), statements, "{variant}: statements run");
+}
+
 /// The CP answers `terminated`, but only after 12 s: past the 10 s probe cap.
 /// Every variant gives up at 10 s and does not flip; the next row (answered
 /// at once) is still handled.
@@ -112,14 +166,14 @@ async fn probe_timeout(variant: Variant) {
     assert_eq!(w.handler.called(), ["ws-02"], "{variant}");
 }
 
-/// The statement that checks before the write takes 6 s, past its 5 s cap:
-/// `pr2283`'s re-confirm times out (no flip); `hardened`'s guarded write
-/// times out (no restart); `legacy` has no such statement and flips at once.
+/// The statement that checks before the flip takes 6 s, past its 5 s cap:
+/// `pr2283`'s re-confirm times out (no flip); `hardened`'s claim times out
+/// (no flip); `legacy` has no such statement and flips at once.
 async fn slow_check_before_the_write(variant: Variant) {
     let w = World::new(vec![online("ws-1", "i-1", 1)]);
     w.cp.state("i-1", InstanceState::Terminated);
     w.store.latency(Op::Reconfirm, secs(6));
-    w.store.latency(Op::FlipIfUnchanged, secs(6));
+    w.store.latency(Op::Claim, secs(6));
     let start = Instant::now();
 
     let report = w.pass(variant).await;
@@ -153,19 +207,22 @@ async fn slow_check_before_the_write(variant: Variant) {
     check(variant, &w, &report, &expect);
     assert_eq!(start.elapsed(), took, "{variant}");
     assert_eq!(
-        w.store.count(Op::MarkOffline),
-        usize::from(variant == Variant::Legacy)
+        w.store.count(Op::Claim),
+        usize::from(variant == Variant::Hardened),
+        "{variant}: claims issued"
     );
+    assert_eq!(w.store.status("ws-1"), Status::Online, "{variant}");
 }
 
 /// Per-call timeouts are capped by the pass deadline. Five running rows take
 /// 8 s each (40 s); `ws-06`'s instance answers `terminated` at 44 s; the
-/// check before the write then needs 3 s, which would end at 47 s.
-/// `pr2283`'s re-confirm and `hardened`'s guarded write are cut at 45 s (no
-/// flip); `legacy`, with no deadline and no re-confirm, flips at 44 s. A
-/// second pass shows who comes back for `ws-06`: `hardened` resumes at the
-/// row the deadline cut short and flips it; `pr2283` starts over from the
-/// head and is cut at the same place again.
+/// check before the flip then needs 3 s, which would end at 47 s.
+/// `pr2283`'s re-confirm and `hardened`'s claim are cut at 45 s (no flip);
+/// `legacy`, with no deadline and no re-confirm, flips at 44 s. A second
+/// pass shows who comes back for `ws-06`: `hardened` resumes at the row the
+/// deadline cut short and claims and flips it; `pr2283` starts over from the
+/// head and is cut at the same place again; `legacy`, having written no
+/// status, reads the same six rows and flips `ws-06` a second time.
 async fn deadline_caps_the_call_in_flight(variant: Variant) {
     let w = World::new(fleet(6));
     for k in 1..=5 {
@@ -175,7 +232,7 @@ async fn deadline_caps_the_call_in_flight(variant: Variant) {
     w.cp.state("i-06", InstanceState::Terminated);
     w.cp.latency_for("i-06", secs(4));
     w.store.latency(Op::Reconfirm, secs(3));
-    w.store.latency(Op::FlipIfUnchanged, secs(3));
+    w.store.latency(Op::Claim, secs(3));
     let mut rec = w.reconciler(variant);
 
     let start = Instant::now();
@@ -191,8 +248,10 @@ async fn deadline_caps_the_call_in_flight(variant: Variant) {
             assert_eq!(strs(&first.flipped), ["ws-06"]);
             assert_eq!(first_took, secs(44));
             assert!(!first.deadline_hit);
-            assert_eq!(second.processed, 5, "ws-06 is offline now");
-            assert_eq!(second_took, secs(40));
+            assert_eq!(second.processed, 6, "ws-06 is still online");
+            assert_eq!(strs(&second.flipped), ["ws-06"], "flipped again");
+            assert_eq!(second_took, secs(44));
+            assert_eq!(w.store.status("ws-06"), Status::Online);
         }
         Variant::Pr2283 => {
             let cut = Some((
@@ -220,14 +279,17 @@ async fn deadline_caps_the_call_in_flight(variant: Variant) {
             assert_eq!(second.processed, 1, "resumes at ws-06");
             assert_eq!(strs(&second.flipped), ["ws-06"]);
             assert_eq!(second_took, secs(7));
+            assert_eq!(w.store.status("ws-06"), Status::Offline, "claimed");
         }
     }
     assert!(first.processed == 6, "{variant}");
+    let ws06 = |proven: Option<&str>| ("ws-06".to_owned(), proven.map(str::to_owned));
     assert_eq!(
-        w.handler.called(),
+        w.handler.calls(),
         match variant {
-            Variant::Legacy | Variant::Hardened => vec!["ws-06"],
+            Variant::Legacy => vec![ws06(None), ws06(None)],
             Variant::Pr2283 => vec![],
+            Variant::Hardened => vec![ws06(Some("i-06"))],
         },
         "{variant}"
     );
@@ -253,7 +315,7 @@ async fn run_until_cancelled(rec: &mut Rec, at: Duration) -> (Duration, Passes) 
 }
 
 /// Cancellation lands 5 s into an 8 s probe of a dead instance: the loop
-/// returns at once, the pass never finishes, and no write or restart follows.
+/// returns at once, the pass never finishes, and no claim or flip follows.
 async fn cancel_while_a_probe_is_in_flight(variant: Variant) {
     let w = World::new(vec![online("ws-1", "i-1", 1)]);
     w.cp.state("i-1", InstanceState::Terminated);
@@ -274,18 +336,22 @@ async fn cancel_while_a_probe_is_in_flight(variant: Variant) {
         "{variant}: the pass was abandoned"
     );
     assert_eq!(w.cp.asked(), ["i-1"], "{variant}");
-    assert_eq!(w.store.ops(), statements, "{variant}: no write issued");
-    assert!(w.handler.called().is_empty(), "{variant}: no restart");
+    assert_eq!(w.store.ops(), statements, "{variant}: no claim issued");
+    assert!(w.handler.called().is_empty(), "{variant}: no flip");
     assert_eq!(w.store.status("ws-1"), Status::Online, "{variant}");
 }
 
-/// The CP answers `terminated` at once; the statements after it each take
-/// 3 s; cancellation lands at 1 s, inside the first of them. The loop returns
-/// at once, no later statement is issued and the restart never fires.
+/// The CP answers `terminated` at once; the statements between the answer
+/// and the flip each take 3 s; cancellation lands at 1 s. `pr2283` and
+/// `hardened` are inside that statement (the re-confirm, the claim): the
+/// loop returns at once, no later statement is issued and the offline
+/// handler is never called. `legacy` has no statement there: it flipped at
+/// 0 s, finished its boot pass, and is cancelled while waiting for the next
+/// tick.
 async fn cancel_during_the_write_step(variant: Variant) {
     let w = World::new(vec![online("ws-1", "i-1", 1)]);
     w.cp.state("i-1", InstanceState::Terminated);
-    for op in [Op::Reconfirm, Op::MarkOffline, Op::FlipIfUnchanged] {
+    for op in [Op::Reconfirm, Op::Claim] {
         w.store.latency(op, secs(3));
     }
     let mut rec = w.reconciler(variant);
@@ -293,20 +359,30 @@ async fn cancel_during_the_write_step(variant: Variant) {
     let (returned_at, passes) = run_until_cancelled(&mut rec, secs(1)).await;
     sleep(secs(120)).await;
 
-    let statements = match variant {
-        // Cancelled inside the unconditional write.
-        Variant::Legacy => vec![
-            query(),
-            on(Op::Resolve, "ws-1"),
-            on(Op::MarkOffline, "ws-1"),
-        ],
-        // Cancelled inside the re-confirm: the write is never issued.
-        Variant::Pr2283 => vec![query(), on(Op::Resolve, "ws-1"), on(Op::Reconfirm, "ws-1")],
-        // Cancelled inside the guarded write.
-        Variant::Hardened => vec![query(), on(Op::FlipIfUnchanged, "ws-1")],
+    let (statements, finished, flips) = match variant {
+        // Nothing between the answer and the flip: the pass ended at 0 s.
+        Variant::Legacy => (
+            vec![query(), on(Op::Resolve, "ws-1")],
+            vec![0],
+            vec![("ws-1".to_owned(), Duration::ZERO)],
+        ),
+        // Cancelled inside the re-confirm: the handler is never called.
+        Variant::Pr2283 => (
+            vec![query(), on(Op::Resolve, "ws-1"), on(Op::Reconfirm, "ws-1")],
+            vec![],
+            vec![],
+        ),
+        // Cancelled inside the claim.
+        Variant::Hardened => (vec![query(), on(Op::Claim, "ws-1")], vec![], vec![]),
     };
     assert_eq!(returned_at, secs(1), "{variant}");
-    assert!(passes.finished.is_empty(), "{variant}");
+    let finished_at: Vec<u64> = passes
+        .finished
+        .iter()
+        .map(|(_, t, _)| t.as_secs())
+        .collect();
+    assert_eq!(finished_at, finished, "{variant}: passes finished");
     assert_eq!(w.store.ops(), statements, "{variant}");
-    assert!(w.handler.called().is_empty(), "{variant}: no restart");
+    assert_eq!(w.handler.called_at(), flips, "{variant}: flips");
+    assert_eq!(w.store.status("ws-1"), Status::Online, "{variant}");
 }

@@ -1,19 +1,27 @@
 //! Where the variants part ways beyond the PR's own cases: which control-plane
-//! answers prove death, what happens when `IsRunning`'s instance lookup
-//! fails, what the flip's write checks, and a failing write.
+//! answers prove death (an empty or unknown state included), what happens
+//! when `IsRunning`'s instance lookup fails, what `hardened`'s claim checks,
+//! and a failing claim.
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
-use reconciler_core::{InstanceState, SkipReason, Status, Variant};
+use reconciler_core::{Config, InstanceState, SkipReason, Status, Variant};
 
 per_variant!(
     non_running_states,
+    unrecognized_answer,
     not_found_answer,
     instance_lookup_error,
     runtime_turned_external_after_the_query,
-    flip_write_error_fires_no_restart,
+    claim_error_fires_no_flip,
 );
+
+/// Ten minutes, in the store's milliseconds: how long before the test began
+/// a row was last written when it must be quiet for `not_found_quiet`.
+const TEN_MINUTES_AGO: i64 = -600_000;
 
 /// `pending`, `stopping` and `stopped` are states an instance comes back
 /// from (a restart booting, a pause): `IsRunning` calls them "not running",
@@ -51,11 +59,45 @@ async fn non_running_states(variant: Variant) {
     check(variant, &w, &report, &expect);
 }
 
-/// The CP does not know the instance (HTTP 404). The merged `IsRunning`
-/// treats any non-2xx as an error, so `legacy` and `pr2283` never flip such a
-/// row; `hardened` takes it as proof of death.
+/// The CP answers 2xx with a state that is empty or unknown (a body such as
+/// `{}`). The merged `IsRunning` reads any 2xx state but `running` as "not
+/// running, no error", so `legacy` and `pr2283` flip the row; `hardened`
+/// takes only terminal states as proof and skips it.
+async fn unrecognized_answer(variant: Variant) {
+    let w = World::new(fleet(2));
+    w.cp.state("i-01", InstanceState::Unrecognized);
+    w.cp.state("i-02", InstanceState::Running);
+
+    let report = w.pass(variant).await;
+
+    let asked = vec!["i-01", "i-02"];
+    let expect = match variant {
+        Variant::Legacy | Variant::Pr2283 => Expect {
+            asked,
+            flipped: vec!["ws-01"],
+            skipped: vec![("ws-02", SkipReason::Running)],
+        },
+        Variant::Hardened => Expect {
+            asked,
+            flipped: vec![],
+            skipped: vec![
+                ("ws-01", SkipReason::NotTerminal),
+                ("ws-02", SkipReason::Running),
+            ],
+        },
+    };
+    check(variant, &w, &report, &expect);
+    assert_eq!(w.store.status("ws-01"), Status::Online, "{variant}");
+    assert_eq!(w.store.count(Op::Claim), 0, "{variant}: no claim");
+}
+
+/// The CP does not know the instance (HTTP 404), and the row was last
+/// written ten minutes ago. The merged `IsRunning` treats any non-2xx as an
+/// error, so `legacy` and `pr2283` never flip such a row; `hardened` takes
+/// it as proof of death for a row that quiet, and claims it with the quiet
+/// guard set.
 async fn not_found_answer(variant: Variant) {
-    let w = World::new(vec![online("ws-1", "i-1", 1)]);
+    let w = World::new(vec![online("ws-1", "i-1", TEN_MINUTES_AGO)]);
     w.cp.state("i-1", InstanceState::NotFound);
 
     let report = w.pass(variant).await;
@@ -76,6 +118,15 @@ async fn not_found_answer(variant: Variant) {
         },
     };
     check(variant, &w, &report, &expect);
+    let claims: Vec<Option<Duration>> = w.store.claims().iter().map(|c| c.quiet_for).collect();
+    let expected_claims = match variant {
+        Variant::Legacy | Variant::Pr2283 => vec![],
+        Variant::Hardened => vec![Some(Config::default().not_found_quiet)],
+    };
+    assert_eq!(
+        claims, expected_claims,
+        "{variant}: claims and their quiet guard"
+    );
 }
 
 /// `IsRunning`'s instance lookup fails: `legacy` and `pr2283` skip without
@@ -113,8 +164,8 @@ async fn instance_lookup_error(variant: Variant) {
 
 /// The row's runtime becomes `external` right after the candidate query.
 /// Neither `IsRunning` nor `pr2283`'s re-confirm reads the runtime, so both
-/// reference variants flip a row now outside the scope; `hardened`'s guarded
-/// write includes the runtime clause.
+/// reference variants flip a row now outside the scope; `hardened`'s claim
+/// includes the runtime clause.
 async fn runtime_turned_external_after_the_query(variant: Variant) {
     let w = World::new(vec![online("ws-1", "i-1", 1)]);
     w.cp.state("i-1", InstanceState::Terminated);
@@ -138,25 +189,30 @@ async fn runtime_turned_external_after_the_query(variant: Variant) {
     check(variant, &w, &report, &expect);
 }
 
-/// The flip's write fails: no variant fires the restart, and the pass goes on
-/// to the next row.
-async fn flip_write_error_fires_no_restart(variant: Variant) {
+/// `hardened`'s claim of `ws-01` fails: it does not call the offline
+/// handler, and the pass goes on to the next row. `legacy` and `pr2283` make
+/// no claim, so the failing statement never runs and they flip both rows,
+/// writing nothing.
+async fn claim_error_fires_no_flip(variant: Variant) {
     let w = World::new(fleet(2));
     w.cp.state("i-01", InstanceState::Terminated);
     w.cp.state("i-02", InstanceState::Terminated);
-    w.store.fail_for(Op::MarkOffline, "ws-01");
-    w.store.fail_for(Op::FlipIfUnchanged, "ws-01");
+    w.store.fail_for(Op::Claim, "ws-01");
 
     let report = w.pass(variant).await;
 
-    let failed_write = match variant {
-        Variant::Legacy | Variant::Pr2283 => Op::MarkOffline,
-        Variant::Hardened => Op::FlipIfUnchanged,
-    };
-    let expect = Expect {
-        asked: vec!["i-01", "i-02"],
-        flipped: vec!["ws-02"],
-        skipped: vec![("ws-01", SkipReason::FlipError(injected(failed_write)))],
+    let asked = vec!["i-01", "i-02"];
+    let expect = match variant {
+        Variant::Legacy | Variant::Pr2283 => Expect {
+            asked,
+            flipped: vec!["ws-01", "ws-02"],
+            skipped: vec![],
+        },
+        Variant::Hardened => Expect {
+            asked,
+            flipped: vec!["ws-02"],
+            skipped: vec![("ws-01", SkipReason::FlipError(injected(Op::Claim)))],
+        },
     };
     check(variant, &w, &report, &expect);
     assert_eq!(w.store.status("ws-01"), Status::Online, "{variant}");

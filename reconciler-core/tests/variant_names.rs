@@ -46,7 +46,8 @@ fn instance_state_wire_names_round_trip() {
             "stopped",
             "shutting-down",
             "terminated",
-            "not-found"
+            "not-found",
+            "unrecognized"
         ]
     );
     for s in InstanceState::ALL {
@@ -76,18 +77,27 @@ fn status_text_round_trips_and_keeps_unknown_values() {
         Status::Offline,
         Status::Provisioning,
         Status::Paused,
-        Status::Other("removed".into()),
+        Status::Hibernating,
+        Status::Hibernated,
+        Status::Removed,
+        Status::Other("deleting".into()),
     ] {
         assert_eq!(Status::parse(s.as_str()), s);
         assert_eq!(s.to_string(), s.as_str());
     }
     assert_eq!(Status::parse("ONLINE"), Status::Other("ONLINE".into()));
+    let platform = [Status::Hibernating, Status::Hibernated, Status::Removed];
+    let names: Vec<&str> = platform.iter().map(Status::as_str).collect();
+    assert_eq!(names, ["hibernating", "hibernated", "removed"]);
     let live: Vec<&str> = [
         "online",
         "degraded",
         "offline",
         "provisioning",
         "paused",
+        "hibernating",
+        "hibernated",
+        "removed",
         "x",
     ]
     .into_iter()

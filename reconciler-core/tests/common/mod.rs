@@ -26,7 +26,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use reconciler_core::{
-    Candidate, CandidateQuery, Config, ControlPlane, CpError, FlipGuard, InstanceId, InstanceState,
+    Candidate, CandidateQuery, Claim, Config, ControlPlane, CpError, InstanceId, InstanceState,
     OfflineHandler, Order, PassObserver, PassReport, Reconciler, RowView, SkipReason, Status,
     Store, StoreError, Variant, WorkspaceId,
 };
@@ -52,13 +52,16 @@ pub struct Row {
     pub instance: Option<String>,
     /// `runtime`; `None` is NULL.
     pub runtime: Option<String>,
-    /// `updated_at`, as a plain number: only its order matters.
-    pub updated_at: u64,
+    /// `updated_at`, in milliseconds on the store's clock ([`FakeStore::now_ms`]:
+    /// 0 when the store was built, negative before). Most tests only need
+    /// its order and pass small numbers; `hardened`'s quiet guard compares
+    /// it with the clock.
+    pub updated_at: i64,
 }
 
 impl Row {
     /// A row with a NULL runtime.
-    pub fn new(id: &str, status: Status, instance: Option<&str>, updated_at: u64) -> Self {
+    pub fn new(id: &str, status: Status, instance: Option<&str>, updated_at: i64) -> Self {
         Self {
             id: WorkspaceId::from(id),
             status,
@@ -76,7 +79,7 @@ impl Row {
 }
 
 /// An `online` SaaS row (NULL runtime) on `instance`.
-pub fn online(id: &str, instance: &str, updated_at: u64) -> Row {
+pub fn online(id: &str, instance: &str, updated_at: i64) -> Row {
     Row::new(id, Status::Online, Some(instance), updated_at)
 }
 
@@ -89,7 +92,7 @@ pub fn fleet(n: usize) -> Vec<Row> {
             online(
                 &format!("ws-{k:02}"),
                 &format!("i-{k:02}"),
-                (n + 1 - k) as u64,
+                (n + 1 - k) as i64,
             )
         })
         .collect()
@@ -108,10 +111,9 @@ pub enum Op {
     Reconfirm,
     /// `Store::resolve_instance` (inside `IsRunning`).
     Resolve,
-    /// `Store::mark_offline` (the unconditional flip).
-    MarkOffline,
-    /// `Store::flip_if_unchanged` (the guarded flip).
-    FlipIfUnchanged,
+    /// `Store::claim` (`hardened`'s guarded write, the only one the
+    /// reconciler makes).
+    Claim,
 }
 
 /// A change a racing actor makes to the table.
@@ -120,9 +122,10 @@ pub enum Change {
     /// A concurrent delete.
     Delete(&'static str),
     /// Reprovision (`Some(new)`), or the orphan sweeper (`None` = NULL, or
-    /// `Some("")`).
+    /// `Some("")`); it leaves `updated_at` alone, as the orphan sweeper does.
     SetInstance(&'static str, Option<&'static str>),
-    /// A status transition (restart, pause, another sweep).
+    /// A status transition (restart, pause, heartbeat, another sweep); like
+    /// every status write of the platform it bumps `updated_at` to now.
     SetStatus(&'static str, Status),
     /// A runtime change (`None` = NULL).
     SetRuntime(&'static str, Option<&'static str>),
@@ -146,10 +149,11 @@ pub struct Call {
 /// reference SQL: the scope predicate through [`CandidateQuery::admits`], the
 /// keyset cursor through [`CandidateQuery::after_cursor`], `ORDER BY
 /// updated_at DESC` (ties by id) or `ORDER BY id`, `LIMIT`; the re-confirm's
-/// `COALESCE(instance_id, '')`; the unconditional `UPDATE` of `mark_offline`
-/// (which succeeds on a missing row, touching nothing, as an `UPDATE`
-/// matching zero rows does); and the compare-and-set of `flip_if_unchanged`
-/// exactly as [`FlipGuard`] documents it.
+/// `COALESCE(instance_id, '')`; and the compare-and-set of `claim` exactly
+/// as [`Claim`] documents it, whose quiet guard reads the store's own clock
+/// ([`FakeStore::now_ms`]: milliseconds of tokio's paused clock since the
+/// store was built, so it is deterministic and moves only when a test's
+/// time does).
 #[derive(Clone)]
 pub struct FakeStore(Rc<StoreInner>);
 
@@ -163,6 +167,7 @@ struct StoreInner {
     after_candidates: RefCell<Vec<Change>>,
     calls: RefCell<Vec<Call>>,
     queries: RefCell<Vec<CandidateQuery>>,
+    claims: RefCell<Vec<Claim>>,
 }
 
 impl FakeStore {
@@ -184,7 +189,14 @@ impl FakeStore {
             after_candidates: RefCell::new(Vec::new()),
             calls: RefCell::new(Vec::new()),
             queries: RefCell::new(Vec::new()),
+            claims: RefCell::new(Vec::new()),
         }))
+    }
+
+    /// The store's clock: milliseconds of (paused) tokio time since the
+    /// store was built. What `updated_at` is measured in.
+    pub fn now_ms(&self) -> i64 {
+        i64::try_from(self.0.base.elapsed().as_millis()).expect("a test runs for less than 2^63 ms")
     }
 
     /// Every call of `op` fails with a [`StoreError`] (see [`injected`]).
@@ -215,6 +227,7 @@ impl FakeStore {
 
     /// Applies a change now.
     pub fn apply(&self, change: Change) {
+        let now = self.now_ms();
         let mut rows = self.0.rows.borrow_mut();
         match change {
             Change::Delete(id) => {
@@ -223,7 +236,11 @@ impl FakeStore {
             Change::SetInstance(id, instance) => {
                 row_mut(&mut rows, id).instance = instance.map(str::to_owned);
             }
-            Change::SetStatus(id, status) => row_mut(&mut rows, id).status = status,
+            Change::SetStatus(id, status) => {
+                let row = row_mut(&mut rows, id);
+                row.status = status;
+                row.updated_at = now;
+            }
             Change::SetRuntime(id, runtime) => {
                 row_mut(&mut rows, id).runtime = runtime.map(str::to_owned);
             }
@@ -276,6 +293,11 @@ impl FakeStore {
     /// Every candidate query asked for, in order.
     pub fn queries(&self) -> Vec<CandidateQuery> {
         self.0.queries.borrow().clone()
+    }
+
+    /// Every claim asked for, in order (whatever its outcome).
+    pub fn claims(&self) -> Vec<Claim> {
+        self.0.claims.borrow().clone()
     }
 
     /// Logs the call, waits its latency, then fails it if so injected.
@@ -379,26 +401,26 @@ impl Store for FakeStore {
             .map(InstanceId))
     }
 
-    async fn mark_offline(&self, id: &WorkspaceId) -> Result<(), StoreError> {
-        self.begin(Op::MarkOffline, Some(id)).await?;
-        if let Some(row) = self.0.rows.borrow_mut().get_mut(id) {
-            row.status = Status::Offline;
-        }
-        Ok(())
-    }
-
-    async fn flip_if_unchanged(&self, guard: &FlipGuard) -> Result<bool, StoreError> {
-        self.begin(Op::FlipIfUnchanged, Some(&guard.id)).await?;
+    async fn claim(&self, claim: &Claim) -> Result<bool, StoreError> {
+        self.0.claims.borrow_mut().push(claim.clone());
+        self.begin(Op::Claim, Some(&claim.id)).await?;
+        let now = self.now_ms();
         let mut rows = self.0.rows.borrow_mut();
-        let Some(row) = rows.get_mut(&guard.id) else {
+        let Some(row) = rows.get_mut(&claim.id) else {
             return Ok(false);
         };
-        let matches = !guard.instance.0.is_empty()
-            && row.instance.as_deref() == Some(guard.instance.0.as_str())
+        let quiet = claim.quiet_for.is_none_or(|q| {
+            let q = i64::try_from(q.as_millis()).expect("a quiet period under 2^63 ms");
+            row.updated_at <= now - q
+        });
+        let matches = !claim.instance.0.is_empty()
+            && row.instance.as_deref() == Some(claim.instance.0.as_str())
             && row.status.is_live()
-            && row.runtime.as_deref() != Some("external");
+            && row.runtime.as_deref() != Some("external")
+            && quiet;
         if matches {
             row.status = Status::Offline;
+            row.updated_at = now;
         }
         Ok(matches)
     }
@@ -516,15 +538,20 @@ impl ControlPlane for FakeCp {
 // The offline handler
 // ---------------------------------------------------------------------------
 
-/// The restart path: records each workspace it was asked to restart, so a
-/// test can tell a flip whose restart fired from one whose did not (the
-/// table alone cannot: `legacy` "flips" a deleted row without writing).
+/// The platform's offline handler: records each call — the workspace, and
+/// the instance the caller proved dead, if it passed one — so a test can
+/// tell a flip from a skip (the table alone cannot: `legacy` and `pr2283`
+/// write no status) and `hardened`'s claimed instance from the merged
+/// code's bare workspace id.
 #[derive(Clone)]
 pub struct FakeHandler(Rc<HandlerInner>);
 
+/// One `on_offline` call: `(workspace, proven instance, simulated time)`.
+type HandlerCall = (String, Option<String>, Duration);
+
 struct HandlerInner {
     base: Instant,
-    calls: RefCell<Vec<(String, Duration)>>,
+    calls: RefCell<Vec<HandlerCall>>,
 }
 
 impl Default for FakeHandler {
@@ -537,26 +564,44 @@ impl Default for FakeHandler {
 }
 
 impl FakeHandler {
-    /// The workspace ids restarted, in order.
+    /// The workspace ids flipped, in order.
     pub fn called(&self) -> Vec<String> {
         self.0
             .calls
             .borrow()
             .iter()
-            .map(|(w, _)| w.clone())
+            .map(|(w, _, _)| w.clone())
             .collect()
     }
 
-    /// The same, with the simulated time of each call.
+    /// `(workspace, proven instance)` of every call, in order.
+    pub fn calls(&self) -> Vec<(String, Option<String>)> {
+        self.0
+            .calls
+            .borrow()
+            .iter()
+            .map(|(w, i, _)| (w.clone(), i.clone()))
+            .collect()
+    }
+
+    /// The workspace ids flipped, with the simulated time of each call.
     pub fn called_at(&self) -> Vec<(String, Duration)> {
-        self.0.calls.borrow().clone()
+        self.0
+            .calls
+            .borrow()
+            .iter()
+            .map(|(w, _, t)| (w.clone(), *t))
+            .collect()
     }
 }
 
 impl OfflineHandler for FakeHandler {
-    async fn on_offline(&self, id: &WorkspaceId) {
+    async fn on_offline(&self, id: &WorkspaceId, proven: Option<&InstanceId>) {
         let at = self.0.base.elapsed();
-        self.0.calls.borrow_mut().push((id.0.clone(), at));
+        self.0
+            .calls
+            .borrow_mut()
+            .push((id.0.clone(), proven.map(|i| i.0.clone()), at));
     }
 }
 
@@ -616,7 +661,7 @@ pub struct World {
     pub store: FakeStore,
     /// The control plane.
     pub cp: FakeCp,
-    /// The restart path.
+    /// The offline handler.
     pub handler: FakeHandler,
     initial: Vec<Row>,
 }
@@ -654,6 +699,14 @@ impl World {
     pub async fn pass(&self, variant: Variant) -> PassReport {
         self.reconciler(variant).pass().await
     }
+
+    /// The instance row `id` started with (`None` for NULL or no such row).
+    pub fn initial_instance(&self, id: &str) -> Option<String> {
+        self.initial
+            .iter()
+            .find(|r| r.id.0 == id)
+            .and_then(|r| r.instance.clone())
+    }
 }
 
 /// What a variant is expected to do in one pass.
@@ -661,16 +714,19 @@ impl World {
 pub struct Expect {
     /// Instance ids asked of the control plane, in order.
     pub asked: Vec<&'static str>,
-    /// Workspaces flipped (reported, and restarted), in order.
+    /// Workspaces flipped (reported, and handed to the offline handler), in
+    /// order.
     pub flipped: Vec<&'static str>,
     /// Workspaces left alone, with the reason, in order.
     pub skipped: Vec<(&'static str, SkipReason)>,
 }
 
 /// Checks a pass of `variant` against `expect`: the control plane's request
-/// log, the flips the report claims, the restarts the handler saw, the skip
-/// reasons, and that exactly the expected rows (among those still present)
-/// were written `offline`.
+/// log, the flips the report claims, the offline handler's calls (with the
+/// instance each passed: none for the merged signature, the claimed one for
+/// `hardened`), the skip reasons, and the statuses: `legacy` and `pr2283`
+/// write none (no claim is issued, no row is `offline` that was not), while
+/// `hardened`'s flips are exactly the rows its claims set `offline`.
 pub fn check(variant: Variant, world: &World, report: &PassReport, expect: &Expect) {
     assert_eq!(
         world.cp.asked(),
@@ -682,10 +738,21 @@ pub fn check(variant: Variant, world: &World, report: &PassReport, expect: &Expe
         expect.flipped,
         "{variant}: flips reported"
     );
+    let expected_calls: Vec<(String, Option<String>)> = expect
+        .flipped
+        .iter()
+        .map(|id| {
+            let proven = match variant {
+                Variant::Legacy | Variant::Pr2283 => None,
+                Variant::Hardened => world.initial_instance(id),
+            };
+            ((*id).to_owned(), proven)
+        })
+        .collect();
     assert_eq!(
-        world.handler.called(),
-        expect.flipped,
-        "{variant}: restarts fired"
+        world.handler.calls(),
+        expected_calls,
+        "{variant}: offline handler calls (workspace, proven instance)"
     );
     let skipped: Vec<(String, SkipReason)> = report
         .skipped
@@ -699,16 +766,19 @@ pub fn check(variant: Variant, world: &World, report: &PassReport, expect: &Expe
         .collect();
     assert_eq!(skipped, expected_skips, "{variant}: skips reported");
 
-    let initially_offline: Vec<&str> = world
+    let claimed: &[&str] = match variant {
+        Variant::Legacy | Variant::Pr2283 => {
+            assert_eq!(world.store.count(Op::Claim), 0, "{variant}: no claim");
+            &[]
+        }
+        Variant::Hardened => &expect.flipped,
+    };
+    let mut expected_offline: Vec<String> = world
         .initial
         .iter()
         .filter(|r| r.status == Status::Offline)
         .map(|r| r.id.0.as_str())
-        .collect();
-    let mut expected_offline: Vec<String> = initially_offline
-        .iter()
-        .copied()
-        .chain(expect.flipped.iter().copied())
+        .chain(claimed.iter().copied())
         .filter(|id| world.store.row(id).is_some())
         .map(str::to_owned)
         .collect();
