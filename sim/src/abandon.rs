@@ -5,21 +5,21 @@
 //! oracle knows the call ended in a timeout (an error) rather than silence.
 
 use crate::shared::Shared;
-use crate::trace::Event;
+use crate::trace::{Call, Event, Replica};
 
 /// Records [`Event::Abandoned`] if dropped before [`Abandon::done`].
 ///
 /// It borrows what the call is about and copies it only when it fires:
 /// calls almost always complete, and this guard is armed on every one.
 pub struct Abandon<'a> {
-    armed: Option<(&'a Shared, &'static str, &'a str)>,
+    armed: Option<(&'a Shared, Replica, Call, &'a str)>,
 }
 
 impl<'a> Abandon<'a> {
-    /// Arms the guard for call `what` about `about`.
-    pub fn new(shared: &'a Shared, what: &'static str, about: &'a str) -> Self {
+    /// Arms the guard for `r`'s call `call` about `about`.
+    pub fn new(shared: &'a Shared, r: Replica, call: Call, about: &'a str) -> Self {
         Self {
-            armed: Some((shared, what, about)),
+            armed: Some((shared, r, call, about)),
         }
     }
 
@@ -31,8 +31,12 @@ impl<'a> Abandon<'a> {
 
 impl Drop for Abandon<'_> {
     fn drop(&mut self) {
-        if let Some((shared, what, about)) = self.armed.take() {
-            shared.record(Event::Abandoned(what, about.to_owned()));
+        if let Some((shared, r, call, about)) = self.armed.take() {
+            shared.world.borrow_mut().record(Event::Abandoned {
+                r,
+                call,
+                about: about.to_owned(),
+            });
         }
     }
 }

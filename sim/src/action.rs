@@ -1,15 +1,18 @@
-//! What the world's actors can do: every adversary and fault.
+//! What the world's actors can do: every owner and platform flow, every
+//! single-step writer, the cloud's own moves and every fault.
 //!
 //! An [`Action`] is a value so that the same vocabulary serves the random
 //! scheduler, the YAML scripts and the shrinker, and so that a trace line can
-//! name exactly what happened.
+//! name exactly what happened. Each action belongs to one actor, whose
+//! module under [`crate::actors`] says how it is written in a scenario, how
+//! the swarm picks its target and what it does to the world.
 
 use std::fmt;
 
 use reconciler_core::{InstanceId, Status, WorkspaceId};
 
 /// How an injected control-plane failure shows up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CpFailure {
     /// Connection refused or reset.
     Transport,
@@ -17,43 +20,85 @@ pub enum CpFailure {
     Status5xx,
     /// A 2xx body that does not decode.
     Garbage,
+    /// A 2xx body that decodes to an empty state (`{}`, `null`): the merged
+    /// client reads it as "not running", without error.
+    EmptyState,
+    /// A 2xx body whose state is a word the client does not know.
+    UnknownState,
+}
+
+impl CpFailure {
+    /// Every failure, in a stable order.
+    pub const ALL: [CpFailure; 5] = [
+        CpFailure::Transport,
+        CpFailure::Status5xx,
+        CpFailure::Garbage,
+        CpFailure::EmptyState,
+        CpFailure::UnknownState,
+    ];
+
+    /// The word scenario files use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CpFailure::Transport => "transport",
+            CpFailure::Status5xx => "5xx",
+            CpFailure::Garbage => "garbage",
+            CpFailure::EmptyState => "empty",
+            CpFailure::UnknownState => "unknown",
+        }
+    }
+
+    /// Parses the word scenario files use.
+    pub fn parse(s: &str) -> Option<Self> {
+        CpFailure::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// True for the 2xx answers that decode: the ones the merged client does
+    /// not treat as an error.
+    pub fn decodes(self) -> bool {
+        matches!(self, CpFailure::EmptyState | CpFailure::UnknownState)
+    }
 }
 
 impl fmt::Display for CpFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CpFailure::Transport => "transport",
-            CpFailure::Status5xx => "5xx",
-            CpFailure::Garbage => "garbage",
-        })
+        f.write_str(self.as_str())
     }
 }
 
-/// One thing an actor does to the world, at one instant.
+/// One thing an actor does to the world, at one instant. Multi-step flows
+/// start here and go on as the platform runs them (`crate::platform`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// A concurrent `DELETE` of the row.
+    /// The owner's manual restart: Stop; `provisioning`; provision in the
+    /// background (not coalesced with `RestartByID`).
+    Restart(WorkspaceId),
+    /// The owner pauses: Stop; `paused`.
+    Pause(WorkspaceId),
+    /// The owner resumes a paused workspace: `provisioning`; provision.
+    Resume(WorkspaceId),
+    /// The platform hibernates: the guarded claim `hibernating`; Stop;
+    /// `hibernated`.
+    Hibernate(WorkspaceId),
+    /// The owner's soft delete: `removed`; Stop.
     Delete(WorkspaceId),
-    /// The orphan sweeper sets `instance_id` to NULL.
+    /// A hard `DELETE` of the row (an admin purge): the re-confirm's "row
+    /// gone".
+    Purge(WorkspaceId),
+    /// The control plane's orphan sweeper sets `instance_id` to NULL.
     OrphanSweep(WorkspaceId),
     /// Some writer sets `instance_id` to the empty string.
     ClearInstance(WorkspaceId),
-    /// A restart: the old instance is terminated, a new one launched
-    /// (booting through `pending`), the status moves to `provisioning`, and
-    /// back to `online` when the new instance runs.
-    Reprovision(WorkspaceId),
+    /// A heartbeat arrives, or fails to: the heartbeat handler decides from
+    /// whether the workspace's agent (its instance) is running.
+    Heartbeat(WorkspaceId),
     /// The heartbeat handler marks the workspace degraded (bumps
     /// `updated_at`).
     Degrade(WorkspaceId),
     /// The heartbeat handler marks the workspace online again (bumps
     /// `updated_at`).
     Recover(WorkspaceId),
-    /// Pause/hibernate: status `paused`, the instance is stopped (same id).
-    Pause(WorkspaceId),
-    /// Resume: the same instance is started and the status returns to
-    /// `online` at once, while the instance is still `pending`.
-    Resume(WorkspaceId),
-    /// Any writer sets the status.
+    /// Any writer sets the status (bumps `updated_at`).
     SetStatus(WorkspaceId, Status),
     /// The cloud terminates the instance (spot reclaim, manual action).
     Terminate(InstanceId),
@@ -69,7 +114,7 @@ pub enum Action {
         /// How long the slowness lasts, in milliseconds.
         for_ms: u64,
     },
-    /// The next `count` control-plane requests fail.
+    /// The next `count` instance-state requests fail.
     CpError {
         /// How many requests fail.
         count: u32,
@@ -81,7 +126,8 @@ pub enum Action {
         /// How long, in milliseconds.
         for_ms: u64,
     },
-    /// The next `count` store calls fail.
+    /// The next `count` store calls (the reconciler's or the platform's)
+    /// fail.
     DbError {
         /// How many calls fail.
         count: u32,
@@ -90,18 +136,29 @@ pub enum Action {
 
 impl Action {
     /// The workspace this action is about, if any (for "interference"
-    /// accounting and for shrinking).
+    /// accounting, scenario checks and shrinking).
     pub fn workspace(&self) -> Option<&WorkspaceId> {
         match self {
-            Action::Delete(w)
-            | Action::OrphanSweep(w)
-            | Action::ClearInstance(w)
-            | Action::Reprovision(w)
-            | Action::Degrade(w)
-            | Action::Recover(w)
+            Action::Restart(w)
             | Action::Pause(w)
             | Action::Resume(w)
+            | Action::Hibernate(w)
+            | Action::Delete(w)
+            | Action::Purge(w)
+            | Action::OrphanSweep(w)
+            | Action::ClearInstance(w)
+            | Action::Heartbeat(w)
+            | Action::Degrade(w)
+            | Action::Recover(w)
             | Action::SetStatus(w, _) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// The instance this action is about, if any.
+    pub fn instance(&self) -> Option<&InstanceId> {
+        match self {
+            Action::Terminate(i) | Action::Stop(i) | Action::Start(i) => Some(i),
             _ => None,
         }
     }
@@ -120,16 +177,21 @@ impl Action {
 }
 
 impl fmt::Display for Action {
+    /// The scenario language's text for the action; `syntax::parse_action`
+    /// reads it back (a test checks every verb).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Action::Delete(w) => write!(f, "delete {w}"),
-            Action::OrphanSweep(w) => write!(f, "orphan_sweep {w}"),
-            Action::ClearInstance(w) => write!(f, "clear_instance {w}"),
-            Action::Reprovision(w) => write!(f, "reprovision {w}"),
-            Action::Degrade(w) => write!(f, "degrade {w}"),
-            Action::Recover(w) => write!(f, "recover {w}"),
+            Action::Restart(w) => write!(f, "restart {w}"),
             Action::Pause(w) => write!(f, "pause {w}"),
             Action::Resume(w) => write!(f, "resume {w}"),
+            Action::Hibernate(w) => write!(f, "hibernate {w}"),
+            Action::Delete(w) => write!(f, "delete {w}"),
+            Action::Purge(w) => write!(f, "purge {w}"),
+            Action::OrphanSweep(w) => write!(f, "orphan_sweep {w}"),
+            Action::ClearInstance(w) => write!(f, "clear_instance {w}"),
+            Action::Heartbeat(w) => write!(f, "heartbeat {w}"),
+            Action::Degrade(w) => write!(f, "degrade {w}"),
+            Action::Recover(w) => write!(f, "recover {w}"),
             Action::SetStatus(w, s) => write!(f, "set_status {w} {s}"),
             Action::Terminate(i) => write!(f, "terminate {i}"),
             Action::Stop(i) => write!(f, "stop {i}"),

@@ -1,9 +1,12 @@
 //! The state every simulated component shares within one run.
 //!
-//! One thread, one run: `Rc<RefCell<…>>` is enough, and no borrow is ever
-//! held across an `.await`.
+//! One thread, one run: `Rc<RefCell<…>>` is enough. No borrow is ever held
+//! across an `.await` (every method here borrows and releases within one
+//! synchronous stretch; the world's `RefCell` would panic in the tests
+//! otherwise, which is the check).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -11,10 +14,12 @@ use rand::RngExt;
 use reconciler_core::{InstanceId, WorkspaceId};
 
 use crate::action::CpFailure;
+use crate::actors;
 use crate::director::Director;
 use crate::hook::Hook;
+use crate::platform::{self, Platform};
 use crate::seed::SimRng;
-use crate::trace::{Cause, Event};
+use crate::trace::Cause;
 use crate::world::World;
 
 /// How the simulated store and control plane behave when no fault is
@@ -43,11 +48,13 @@ pub enum CpOverride {
     Fail(CpFailure),
 }
 
-/// The world, the director, and the randomness of the store and the
-/// control plane.
+/// The world, the director, the platform, and the randomness of the store
+/// and the control plane.
 pub struct Shared {
     /// The world.
     pub world: RefCell<World>,
+    /// The platform's per-run state.
+    pub platform: Platform,
     director: RefCell<Box<dyn Director>>,
     behaviour: Behaviour,
     store_rng: RefCell<SimRng>,
@@ -60,11 +67,12 @@ impl Shared {
         world: World,
         director: Box<dyn Director>,
         behaviour: Behaviour,
-        store_rng: SimRng,
-        cp_rng: SimRng,
+        rngs: [SimRng; 3],
     ) -> Self {
+        let [store_rng, cp_rng, platform_rng] = rngs;
         Self {
             world: RefCell::new(world),
+            platform: Platform::new(platform_rng),
             director: RefCell::new(director),
             behaviour,
             store_rng: RefCell::new(store_rng),
@@ -72,24 +80,38 @@ impl Shared {
         }
     }
 
-    /// A hook point: brings the world up to now, then lets the director act.
-    pub fn hook(&self, hook: Hook, ws: Option<&WorkspaceId>) {
-        let mut world = self.world.borrow_mut();
-        world.flush();
-        let actions = self.director.borrow_mut().at_hook(hook, ws, &world);
-        for action in &actions {
-            world.apply(Cause::Hook, action);
+    /// The store's and control plane's behaviour.
+    pub fn behaviour(&self) -> &Behaviour {
+        &self.behaviour
+    }
+
+    /// A hook point: brings the world up to now, then lets the director
+    /// act; single-step actions apply at once, flows start as tasks.
+    pub fn hook(self: &Rc<Self>, hook: Hook, ws: Option<&WorkspaceId>) {
+        let actions = {
+            let mut world = self.world.borrow_mut();
+            world.flush();
+            let actions = self.director.borrow_mut().at_hook(hook, ws, &world);
+            if actions.is_empty() {
+                return;
+            }
+            actions
+        };
+        for action in actions {
+            self.act(Cause::Hook, action);
         }
     }
 
-    /// Records an event now, after whatever was due before it.
-    pub fn record(&self, event: Event) {
-        let mut world = self.world.borrow_mut();
-        let now = world.flush();
-        world.trace.push(now, event);
+    /// Makes `action` happen now: at once, or as the start of its flow.
+    pub fn act(self: &Rc<Self>, cause: Cause, action: crate::action::Action) {
+        if actors::starts_flow(&action) {
+            platform::start(self, cause, action);
+        } else {
+            self.world.borrow_mut().apply(cause, &action);
+        }
     }
 
-    /// The latency of the next store call.
+    /// The latency of the reconciler's next store call.
     pub fn store_latency(&self) -> Duration {
         draw(
             &mut self.store_rng.borrow_mut(),
@@ -97,16 +119,68 @@ impl Shared {
         )
     }
 
-    /// Whether the next store call fails: an injected `db_error` first, then
-    /// the random rate.
+    /// Whether the reconciler's next store call fails: an injected
+    /// `db_error` first, then the random rate.
     pub fn store_fails(&self) -> bool {
+        if self.take_db_error() {
+            return true;
+        }
+        self.behaviour.db_error_permille > 0
+            && self.store_rng.borrow_mut().random_range(0..1000) < self.behaviour.db_error_permille
+    }
+
+    fn take_db_error(&self) -> bool {
         let mut world = self.world.borrow_mut();
         if world.faults.db_errors > 0 {
             world.faults.db_errors -= 1;
             return true;
         }
+        false
+    }
+
+    /// The latency of a platform flow's next database call.
+    pub fn platform_db_latency(&self) -> Duration {
+        draw(&mut self.platform.rng(), self.behaviour.store_latency_ms)
+    }
+
+    /// Whether a platform flow's next database call fails: an injected
+    /// `db_error` first, then the random rate (from the platform's stream).
+    pub fn platform_db_fails(&self) -> bool {
+        if self.take_db_error() {
+            return true;
+        }
         self.behaviour.db_error_permille > 0
-            && self.store_rng.borrow_mut().random_range(0..1000) < self.behaviour.db_error_permille
+            && self.platform.rng().random_range(0..1000) < self.behaviour.db_error_permille
+    }
+
+    /// The latency of a platform flow's next control-plane request (a
+    /// `cp_slow` in force overrides the profile, which is drawn anyway).
+    pub fn platform_cp_latency(&self) -> Duration {
+        let drawn = draw(&mut self.platform.rng(), self.behaviour.cp_latency_ms);
+        self.slowed(drawn)
+    }
+
+    fn slowed(&self, drawn: Duration) -> Duration {
+        let world = self.world.borrow();
+        match world.faults.cp_slow {
+            Some((latency, until)) if world.now() < until => latency,
+            _ => drawn,
+        }
+    }
+
+    /// Holds a control-plane request until a partition in force heals.
+    pub async fn wait_out_partition(&self) {
+        let until = {
+            let world = self.world.borrow();
+            world
+                .faults
+                .cp_partition_until
+                .filter(|u| *u > world.now())
+                .map(|u| world.instant(u))
+        };
+        if let Some(at) = until {
+            tokio::time::sleep_until(at).await;
+        }
     }
 
     /// The latency of the next control-plane request about `instance` (a
@@ -118,22 +192,15 @@ impl Shared {
         if let Some(CpOverride::Latency(range)) = self.behaviour.cp_instances.get(instance) {
             drawn = draw(&mut self.cp_rng.borrow_mut(), *range);
         }
-        let world = self.world.borrow();
-        match world.faults.cp_slow {
-            Some((latency, until)) if world.now() < until => latency,
-            _ => drawn,
-        }
+        self.slowed(drawn)
     }
 
-    /// How the next control-plane request, about `instance`, fails, if it
-    /// does: an injected `cp_error` first, then the instance's permanent
-    /// failure, then the random rate.
+    /// How the next state request, about `instance`, fails, if it does: an
+    /// injected `cp_error` first, then the instance's permanent failure,
+    /// then the random rate.
     pub fn cp_failure(&self, instance: &InstanceId) -> Option<CpFailure> {
-        {
-            let mut world = self.world.borrow_mut();
-            if !world.faults.cp_errors.is_empty() {
-                return Some(world.faults.cp_errors.remove(0));
-            }
+        if let Some(f) = self.world.borrow_mut().faults.cp_errors.pop_front() {
+            return Some(f);
         }
         if let Some(CpOverride::Fail(kind)) = self.behaviour.cp_instances.get(instance) {
             return Some(*kind);
@@ -144,15 +211,12 @@ impl Shared {
         {
             return None;
         }
-        Some(match rng.random_range(0..3u32) {
-            0 => CpFailure::Transport,
-            1 => CpFailure::Status5xx,
-            _ => CpFailure::Garbage,
-        })
+        Some(CpFailure::ALL[rng.random_range(0..CpFailure::ALL.len())])
     }
 }
 
-fn draw(rng: &mut SimRng, (lo, hi): (u64, u64)) -> Duration {
+/// A duration drawn from an inclusive millisecond range.
+pub(crate) fn draw(rng: &mut SimRng, (lo, hi): (u64, u64)) -> Duration {
     Duration::from_millis(if hi > lo {
         rng.random_range(lo..=hi)
     } else {

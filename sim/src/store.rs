@@ -1,47 +1,63 @@
 //! The simulated store: the core's `Store` over the world's table, with a
 //! hook point before and after every call, latency, and injected errors.
+//!
+//! Fault model: a call fails (an injected `db_error`, or the random rate)
+//! when it is issued, right after its `before` hook; otherwise it waits its
+//! latency and then runs against the table as it is at that instant, as a
+//! single statement would.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use reconciler_core::{
-    Candidate, CandidateQuery, FlipGuard, InstanceId, RowView, Status, Store, StoreError,
-    WorkspaceId,
+    Candidate, CandidateQuery, Claim, InstanceId, RowView, Status, Store, StoreError, WorkspaceId,
 };
 
 use crate::abandon::Abandon;
 use crate::hook::{Hook, Point};
 use crate::shared::Shared;
-use crate::trace::{Event, FlipWrite, ReadKind};
+use crate::trace::{Call, Caller, Event, ReadKind, Replica};
 use crate::world::{World, millis};
 
-/// The simulated `workspaces` table as the reconciler sees it.
-pub struct SimStore(pub Rc<Shared>);
+/// The simulated `workspaces` table as one replica's reconciler sees it.
+pub struct SimStore {
+    /// The run.
+    pub shared: Rc<Shared>,
+    /// The replica calling.
+    pub replica: Replica,
+}
 
 impl SimStore {
-    /// One store call: hook before, latency, an injected failure or the
-    /// operation applied to an up-to-date world, hook after.
+    /// One store call: hook before, an injected failure or the latency and
+    /// the operation applied to an up-to-date world, hook after.
     async fn call<T>(
         &self,
         point: Point,
-        name: &'static str,
+        call: Call,
         ws: Option<&WorkspaceId>,
-        op: impl FnOnce(&mut World) -> T,
+        op: impl FnOnce(&mut World, Duration) -> T,
     ) -> Result<T, StoreError> {
-        let shared = &self.0;
+        let shared = &self.shared;
         shared.hook(Hook::before(point), ws);
-        let guard = Abandon::new(shared, name, ws.map_or("", |w| w.0.as_str()));
-        let latency = shared.store_latency();
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
+        let about = ws.map_or("", |w| w.0.as_str());
+        let guard = Abandon::new(shared, self.replica, call, about);
         let result = if shared.store_fails() {
-            let about = ws.map(ToString::to_string).unwrap_or_default();
-            shared.record(Event::StoreFault(name, about));
-            Err(StoreError(format!("{name}: injected database error")))
+            shared.world.borrow_mut().record(Event::StoreFault {
+                by: Caller::Reconciler(self.replica, call),
+                about: about.to_owned(),
+            });
+            Err(StoreError(format!(
+                "{}: injected database error",
+                call.as_str()
+            )))
         } else {
+            let latency = shared.store_latency();
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
             let mut world = shared.world.borrow_mut();
-            world.flush();
-            Ok(op(&mut world))
+            let now = world.flush();
+            Ok(op(&mut world, now))
         };
         guard.done();
         shared.hook(Hook::after(point), ws);
@@ -49,92 +65,104 @@ impl SimStore {
     }
 }
 
-fn record(world: &mut World, event: Event) {
-    let now = world.now();
-    world.trace.push(now, event);
+/// True when the claim's guard holds for the row as it is at `now`.
+fn claim_matches(world: &World, claim: &Claim, now: Duration) -> bool {
+    world.table.get(&claim.id).is_some_and(|r| {
+        !claim.instance.0.is_empty()
+            && r.instance.as_ref() == Some(&claim.instance)
+            && matches!(r.status, Status::Online | Status::Degraded)
+            && r.runtime.as_deref() != Some("external")
+            && claim
+                .quiet_for
+                .is_none_or(|q| r.updated_at <= millis(now).saturating_sub(millis(q)))
+    })
 }
 
 impl Store for SimStore {
     async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<Candidate>, StoreError> {
-        self.call(Point::Select, "select", None, |w| {
+        let r = self.replica;
+        self.call(Point::Select, Call::Select, None, |w, now| {
             let rows = w.table.candidates(query);
             let seen = rows
                 .iter()
                 .map(|c| (c.id.clone(), c.instance.clone()))
                 .collect();
-            record(w, Event::Select(seen));
+            w.trace.push(now, Event::Select { r, rows: seen });
             rows
         })
         .await
     }
 
     async fn reconfirm(&self, id: &WorkspaceId) -> Result<Option<RowView>, StoreError> {
-        self.call(Point::Reconfirm, "reconfirm", Some(id), |w| {
+        let r = self.replica;
+        self.call(Point::Reconfirm, Call::Reconfirm, Some(id), |w, now| {
             let row = w.table.get(id).cloned();
-            record(w, Event::Read(ReadKind::Reconfirm, id.clone(), row.clone()));
-            row.map(|r| RowView {
-                status: r.status,
-                instance: r.instance.unwrap_or_else(|| InstanceId(String::new())),
-            })
+            let view = row.as_ref().map(|row| RowView {
+                status: row.status.clone(),
+                instance: row
+                    .instance
+                    .clone()
+                    .unwrap_or_else(|| InstanceId(String::new())),
+            });
+            w.trace.push(
+                now,
+                Event::Read {
+                    r,
+                    kind: ReadKind::Reconfirm,
+                    ws: id.clone(),
+                    row,
+                },
+            );
+            view
         })
         .await
     }
 
     async fn resolve_instance(&self, id: &WorkspaceId) -> Result<Option<InstanceId>, StoreError> {
-        self.call(Point::Resolve, "resolve", Some(id), |w| {
+        let r = self.replica;
+        self.call(Point::Resolve, Call::Resolve, Some(id), |w, now| {
             let row = w.table.get(id).cloned();
-            record(w, Event::Read(ReadKind::Resolve, id.clone(), row.clone()));
-            row.and_then(|r| r.instance).filter(|i| !i.0.is_empty())
+            let instance = row
+                .as_ref()
+                .and_then(|r| r.instance.clone())
+                .filter(|i| !i.0.is_empty());
+            w.trace.push(
+                now,
+                Event::Read {
+                    r,
+                    kind: ReadKind::Resolve,
+                    ws: id.clone(),
+                    row,
+                },
+            );
+            instance
         })
         .await
     }
 
-    async fn mark_offline(&self, id: &WorkspaceId) -> Result<(), StoreError> {
-        self.call(Point::Flip, "flip", Some(id), |w| {
-            let ms = millis(w.now());
-            let before = w.table.get(id).cloned();
-            let wrote = w
-                .table
-                .update(id, |r| {
-                    r.status = Status::Offline;
-                    r.updated_at = ms;
-                })
-                .is_some();
-            let event = Event::Flip {
-                ws: id.clone(),
-                write: FlipWrite::Unconditional,
-                before,
-                wrote,
-            };
-            record(w, event);
-        })
-        .await
-    }
-
-    async fn flip_if_unchanged(&self, guard: &FlipGuard) -> Result<bool, StoreError> {
-        self.call(Point::Flip, "flip", Some(&guard.id), |w| {
-            let ms = millis(w.now());
-            let before = w.table.get(&guard.id).cloned();
-            let matches = before.as_ref().is_some_and(|r| {
-                !guard.instance.0.is_empty()
-                    && r.instance.as_ref() == Some(&guard.instance)
-                    && r.status.is_live()
-                    && r.runtime.as_deref() != Some("external")
-            });
-            if matches {
-                w.table.update(&guard.id, |r| {
-                    r.status = Status::Offline;
-                    r.updated_at = ms;
+    async fn claim(&self, claim: &Claim) -> Result<bool, StoreError> {
+        let r = self.replica;
+        self.call(Point::Claim, Call::Claim, Some(&claim.id), |w, now| {
+            let before = w.table.get(&claim.id).cloned();
+            let wrote = claim_matches(w, claim, now);
+            if wrote {
+                w.update_row(now, &claim.id, |row| {
+                    row.status = Status::Offline;
+                    row.updated_at = millis(now);
                 });
             }
-            let event = Event::Flip {
-                ws: guard.id.clone(),
-                write: FlipWrite::Guarded(guard.instance.clone()),
-                before,
-                wrote: matches,
-            };
-            record(w, event);
-            matches
+            w.trace.push(
+                now,
+                Event::Claim {
+                    r,
+                    ws: claim.id.clone(),
+                    instance: claim.instance.clone(),
+                    quiet_for: claim.quiet_for,
+                    before,
+                    wrote,
+                },
+            );
+            wrote
         })
         .await
     }

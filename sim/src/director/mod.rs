@@ -6,7 +6,7 @@
 pub mod space;
 mod swarm;
 
-pub use swarm::{Adversary, LatencyProfile, Swarm, SwarmDirector, row_action};
+pub use swarm::{LatencyProfile, Overrides, Swarm, SwarmDirector, strikes_at};
 
 use reconciler_core::WorkspaceId;
 
@@ -17,6 +17,6 @@ use crate::world::World;
 /// Chooses actions at hook points.
 pub trait Director {
     /// Called at `hook`, concerning workspace `ws` when the operation is
-    /// about one; returns the actions to apply now, in order.
+    /// about one; returns the actions to take now, in order.
     fn at_hook(&mut self, hook: Hook, ws: Option<&WorkspaceId>, world: &World) -> Vec<Action>;
 }

@@ -1,6 +1,7 @@
-//! Swarm testing: each seed picks which adversaries exist, how big the fleet
-//! is, how the control plane behaves and how many passes run — and then, at
-//! hook points, which adversary strikes which row.
+//! Swarm testing: each seed picks which actors exist, how big the fleet is,
+//! how the control plane and the platform behave, how many replicas run and
+//! how many passes — and then, at hook points, which actor strikes which
+//! row.
 //!
 //! Nothing here knows any particular bug. The only bias is generic: an actor
 //! striking at a hook point usually strikes the row the operation is about,
@@ -13,77 +14,13 @@ use rand::RngExt;
 use reconciler_core::{InstanceId, InstanceState, Status, WorkspaceId};
 
 use crate::action::Action;
+use crate::actors::{self, Actor, Fleet, Role};
 use crate::director::Director;
 use crate::director::space::{self, Settings};
-use crate::hook::Hook;
+use crate::hook::{Flow, Hook, Point};
 use crate::row::Row;
 use crate::seed::{SimRng, child_rng};
-use crate::world::World;
-
-/// An actor class the swarm can enable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Adversary {
-    /// Concurrent deletes.
-    Delete,
-    /// The orphan sweeper NULLing reaped instances.
-    OrphanSweep,
-    /// Restarts onto a new instance.
-    Reprovision,
-    /// The heartbeat handler toggling online/degraded.
-    Heartbeat,
-    /// Pause and resume of the same instance.
-    Pause,
-    /// The cloud terminating instances.
-    CloudTerminate,
-    /// The cloud stopping instances.
-    CloudStop,
-    /// Periods of a slow (but answering) control plane.
-    SlowCp,
-    /// Control-plane requests failing (transport, 5xx, garbage).
-    FailingCp,
-    /// Store calls failing.
-    DbErrors,
-}
-
-impl Adversary {
-    /// Every adversary.
-    pub const ALL: [Adversary; 10] = [
-        Adversary::Delete,
-        Adversary::OrphanSweep,
-        Adversary::Reprovision,
-        Adversary::Heartbeat,
-        Adversary::Pause,
-        Adversary::CloudTerminate,
-        Adversary::CloudStop,
-        Adversary::SlowCp,
-        Adversary::FailingCp,
-        Adversary::DbErrors,
-    ];
-
-    /// The name used on command lines and in scenario files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Adversary::Delete => "delete",
-            Adversary::OrphanSweep => "orphan_sweep",
-            Adversary::Reprovision => "reprovision",
-            Adversary::Heartbeat => "heartbeat",
-            Adversary::Pause => "pause",
-            Adversary::CloudTerminate => "terminate",
-            Adversary::CloudStop => "stop",
-            Adversary::SlowCp => "cp_slow",
-            Adversary::FailingCp => "cp_error",
-            Adversary::DbErrors => "db_error",
-        }
-    }
-
-    /// True for actors that touch rows or instances (as opposed to faults).
-    fn acts_on_rows(self) -> bool {
-        !matches!(
-            self,
-            Adversary::SlowCp | Adversary::FailingCp | Adversary::DbErrors
-        )
-    }
-}
+use crate::world::{PlatformMode, World, WorldSettings};
 
 /// How fast the control plane answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +47,16 @@ impl LatencyProfile {
     }
 }
 
+/// What a caller fixes instead of letting the seed draw it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// The number of passes (the one-pass benchmark uses it).
+    pub passes: Option<u64>,
+    /// The platform's code: as merged (the default) or with the proposed
+    /// fix. Not drawn: it is what a run is about.
+    pub platform: PlatformMode,
+}
+
 /// Everything one seed decides before the run starts.
 #[derive(Clone, Debug)]
 pub struct Swarm {
@@ -117,7 +64,7 @@ pub struct Swarm {
     pub seed: u64,
     /// Rows in the fleet.
     pub fleet: usize,
-    /// Passes to run.
+    /// Passes each replica runs.
     pub passes: u64,
     /// Control-plane latency.
     pub latency: LatencyProfile,
@@ -131,53 +78,79 @@ pub struct Swarm {
     pub db_error_permille: u32,
     /// Chance, per mille, that an actor strikes at a hook point.
     pub hook_permille: u32,
-    /// The enabled adversaries.
-    pub adversaries: Vec<Adversary>,
+    /// The enabled actors.
+    pub actors: Vec<&'static Actor>,
+    /// When each replica's process starts (replica 0 at once).
+    pub phases: Vec<Duration>,
+    /// The platform and control plane.
+    pub world: WorldSettings,
+}
+
+fn rate(actors: &[&'static Actor], actor: &Actor) -> u32 {
+    match actor.role {
+        Role::Rate(permille) if actors.contains(&actor) => permille,
+        _ => 0,
+    }
 }
 
 impl Swarm {
-    /// Derives every setting from `seed`; `passes` overrides the drawn
-    /// number of passes (the one-pass benchmark uses it).
-    pub fn from_seed(seed: u64, passes: Option<u64>) -> Self {
+    /// Derives every setting from `seed`, with `overrides` applied.
+    pub fn from_seed(seed: u64, overrides: Overrides) -> Self {
         let mut settings = Settings::draw(seed);
-        if let Some(p) = passes {
+        if let Some(p) = overrides.passes {
             settings.passes = p;
         }
-        Self::new(seed, settings)
+        Self::new(seed, settings, overrides.platform)
     }
 
     /// The swarm with these `settings` over the world streams of `seed`
-    /// (fleet rows, timed actions, strikes, latencies). `from_seed` draws
-    /// the settings from the seed itself; the property tests draw them from
-    /// a proptest strategy over the same [`space`](super::space), so they
-    /// can shrink each dimension on its own.
-    pub fn new(seed: u64, settings: Settings) -> Self {
+    /// (fleet rows, timed actions, strikes, latencies, replica phases).
+    /// `from_seed` draws the settings from the seed itself; the property
+    /// tests draw them from a proptest strategy over the same
+    /// [`space`](super::space), so they can shrink each dimension on its own.
+    pub fn new(seed: u64, settings: Settings, platform: PlatformMode) -> Self {
         let Settings {
             fleet,
             passes,
             latency,
-            adversaries,
+            actors,
             hook_permille,
+            replicas,
+            heartbeat,
+            reaped,
+            lag,
+            pause_stops,
+            async_provision,
         } = settings;
-        let enabled = |a| adversaries.contains(&a);
+        let mut rng = child_rng(seed, "phases");
+        let phases = (0..replicas)
+            .map(|k| {
+                if k == 0 {
+                    Duration::ZERO
+                } else {
+                    Duration::from_millis(rng.random_range(0..60_000))
+                }
+            })
+            .collect();
         Self {
             seed,
             fleet,
             passes,
             latency,
             store_latency_ms: space::STORE_LATENCY_MS,
-            cp_error_permille: if enabled(Adversary::FailingCp) {
-                space::CP_ERROR_PERMILLE
-            } else {
-                0
-            },
-            db_error_permille: if enabled(Adversary::DbErrors) {
-                space::DB_ERROR_PERMILLE
-            } else {
-                0
-            },
+            cp_error_permille: rate(&actors, &actors::cp_error::ACTOR),
+            db_error_permille: rate(&actors, &actors::db_error::ACTOR),
             hook_permille,
-            adversaries,
+            actors,
+            phases,
+            world: WorldSettings {
+                platform,
+                heartbeat,
+                pause_stops,
+                async_provision,
+                reaped,
+                lag,
+            },
         }
     }
 
@@ -186,22 +159,34 @@ impl Swarm {
         let mut s = String::new();
         let _ = writeln!(s, "seed         {}", self.seed);
         let _ = writeln!(s, "fleet        {} rows", self.fleet);
-        let _ = writeln!(s, "passes       {}", self.passes);
+        let _ = writeln!(s, "passes       {} per replica", self.passes);
+        let phases: Vec<String> = self
+            .phases
+            .iter()
+            .map(|p| crate::row::fmt_time(*p))
+            .collect();
+        let _ = writeln!(
+            s,
+            "replicas     {} (starting at {})",
+            self.phases.len(),
+            phases.join(", ")
+        );
         let (lo, hi) = self.latency.range_ms();
         let _ = writeln!(s, "cp latency   {:?} ({lo}-{hi} ms)", self.latency);
         let _ = writeln!(s, "cp errors    {}‰", self.cp_error_permille);
         let _ = writeln!(s, "db errors    {}‰", self.db_error_permille);
         let _ = writeln!(s, "hook strikes {}‰", self.hook_permille);
-        let names: Vec<&str> = self.adversaries.iter().map(|a| a.as_str()).collect();
+        let names: Vec<&str> = self.actors.iter().map(|a| a.name).collect();
         let _ = writeln!(
             s,
-            "adversaries  {}",
+            "actors       {}",
             if names.is_empty() {
                 "none".to_owned()
             } else {
                 names.join(", ")
             }
         );
+        let _ = write!(s, "{}", self.world);
         s
     }
 
@@ -211,36 +196,26 @@ impl Swarm {
         (0..self.fleet).map(|i| generate_row(&mut rng, i)).collect()
     }
 
-    /// Actions at simulated instants, spread over the run.
+    /// Actions at simulated instants, spread over the run, in time order:
+    /// each striking actor acts up to once a pass on a fleet row, each
+    /// fault-period actor up to once every three passes.
     pub fn timed_actions(&self, fleet: &[(Row, Option<InstanceState>)]) -> Vec<(Duration, Action)> {
         let mut rng = child_rng(self.seed, "timed");
         let span_ms = self.passes * 60_000;
+        let targets = Fleet(fleet);
         let mut out = Vec::new();
-        for &adv in &self.adversaries {
-            let count = rng.random_range(0..=self.passes);
+        for actor in &self.actors {
+            let most = match actor.role {
+                Role::Strikes(_) => self.passes,
+                Role::Periods(_) => self.passes.div_ceil(3),
+                Role::Rate(_) | Role::Scripted => continue,
+            };
+            let count = rng.random_range(0..=most);
             for _ in 0..count {
                 let at = Duration::from_millis(rng.random_range(0..span_ms));
-                let action = match adv {
-                    Adversary::SlowCp => Action::CpSlow {
-                        latency_ms: rng.random_range(7_000..=9_900),
-                        for_ms: rng.random_range(30_000..=300_000),
-                    },
-                    Adversary::FailingCp | Adversary::DbErrors => continue,
-                    _ => {
-                        let (row, state) = &fleet[rng.random_range(0..fleet.len())];
-                        // The orphan sweeper only reaps rows whose instance is gone.
-                        if adv == Adversary::OrphanSweep
-                            && !state.is_some_and(InstanceState::is_terminal)
-                        {
-                            continue;
-                        }
-                        match row_action(adv, row, &mut rng) {
-                            Some(a) => a,
-                            None => continue,
-                        }
-                    }
-                };
-                out.push((at, action));
+                if let Some(action) = actor.strike(&targets, None, &mut rng) {
+                    out.push((at, action));
+                }
             }
         }
         out.sort_by_key(|(at, _)| *at);
@@ -280,7 +255,13 @@ fn generate_row(rng: &mut SimRng, i: usize) -> (Row, Option<InstanceState>) {
                 _ => InstanceState::Pending,
             });
     // Dead instances stopped heartbeating long ago; live ones recently.
-    let updated_at = if state.is_some_and(InstanceState::is_terminal) {
+    let dead = state.is_some_and(|s| {
+        matches!(
+            s,
+            InstanceState::ShuttingDown | InstanceState::Terminated | InstanceState::NotFound
+        )
+    });
+    let updated_at = if dead {
         -rng.random_range(600_000..86_400_000i64)
     } else {
         -rng.random_range(0..600_000i64)
@@ -321,48 +302,23 @@ fn padded(prefix: &str, n: usize, width: usize) -> String {
     s
 }
 
-/// The action a row-touching adversary takes on `row`, if it applies
-/// (shared with the scenario `explore:` strikes, so both strike alike).
-pub fn row_action(adv: Adversary, row: &Row, rng: &mut SimRng) -> Option<Action> {
-    let ws = row.id.clone();
-    let instance = row.live_instance().cloned();
-    Some(match adv {
-        Adversary::Delete => Action::Delete(ws),
-        Adversary::OrphanSweep => {
-            if rng.random_bool(0.5) {
-                Action::OrphanSweep(ws)
-            } else {
-                Action::ClearInstance(ws)
-            }
-        }
-        Adversary::Reprovision => Action::Reprovision(ws),
-        Adversary::Heartbeat => match row.status {
-            Status::Online => Action::Degrade(ws),
-            Status::Degraded => Action::Recover(ws),
-            _ => return None,
-        },
-        Adversary::Pause => match row.status {
-            Status::Paused => Action::Resume(ws),
-            _ => Action::Pause(ws),
-        },
-        Adversary::CloudTerminate => Action::Terminate(instance?),
-        Adversary::CloudStop => {
-            let i = instance?;
-            if rng.random_bool(0.5) {
-                Action::Stop(i)
-            } else {
-                Action::Start(i)
-            }
-        }
-        Adversary::SlowCp | Adversary::FailingCp | Adversary::DbErrors => return None,
-    })
+/// True for the hook points the swarm strikes at: the reconciler's, and the
+/// steps of the restarts its flips start. Owner flows' steps are not struck
+/// at (a strike there starts more flows, and their children more: the run
+/// would snowball); they interleave with the reconciler through time, and
+/// scenario files can still place steps at them.
+pub fn strikes_at(hook: Hook) -> bool {
+    match hook.point {
+        Point::Step(flow, _) => flow == Flow::Restart,
+        _ => true,
+    }
 }
 
 /// The random director: strikes at hook points with the swarm's rate.
 pub struct SwarmDirector {
     rng: SimRng,
     hook_permille: u32,
-    row_adversaries: Vec<Adversary>,
+    strikers: Vec<&'static Actor>,
 }
 
 impl SwarmDirector {
@@ -371,44 +327,27 @@ impl SwarmDirector {
         Self {
             rng: child_rng(swarm.seed, "director"),
             hook_permille: swarm.hook_permille,
-            row_adversaries: swarm
-                .adversaries
+            strikers: swarm
+                .actors
                 .iter()
                 .copied()
-                .filter(|a| a.acts_on_rows())
+                .filter(|a| a.strikes_rows())
                 .collect(),
         }
     }
 }
 
 impl Director for SwarmDirector {
-    fn at_hook(&mut self, _hook: Hook, ws: Option<&WorkspaceId>, world: &World) -> Vec<Action> {
-        if self.row_adversaries.is_empty()
+    fn at_hook(&mut self, hook: Hook, ws: Option<&WorkspaceId>, world: &World) -> Vec<Action> {
+        if self.strikers.is_empty()
             || world.table.is_empty()
+            || !strikes_at(hook)
             || self.rng.random_range(0..1000) >= self.hook_permille
         {
             return Vec::new();
         }
-        let adv = self.row_adversaries[self.rng.random_range(0..self.row_adversaries.len())];
-        let target = match ws.and_then(|w| world.table.get(w)) {
-            Some(row) if self.rng.random_bool(0.8) => row,
-            _ => {
-                let n = self.rng.random_range(0..world.table.len());
-                world.table.rows().nth(n).expect("index within the table")
-            }
-        };
-        // The orphan sweeper only reaps rows whose instance is really gone.
-        if adv == Adversary::OrphanSweep
-            && target
-                .live_instance()
-                .is_some_and(|i| !world.cloud.state(i).is_terminal())
-        {
-            return Vec::new();
-        }
-        let target = target.clone();
-        row_action(adv, &target, &mut self.rng)
-            .into_iter()
-            .collect()
+        let actor = self.strikers[self.rng.random_range(0..self.strikers.len())];
+        actor.strike(world, ws, &mut self.rng).into_iter().collect()
     }
 }
 

@@ -1,30 +1,37 @@
-//! The simulated world: the `workspaces` table, the cloud, the faults, the
-//! queue of things due at later instants, and the trace they all write to.
+//! The simulated world's ground truth: the `workspaces` table, the cloud,
+//! the faults in force, the queue of things due at later instants, and the
+//! trace they all write to.
 //!
-//! The world is lazy: nothing runs in the background. Every observation (a
-//! store call, a control-plane request, a flip, a pass boundary) first
-//! applies whatever was due up to now, in time order, so ground truth is
-//! exact at every instant anyone looks, and a run needs no actor tasks.
+//! The world is lazy where it can be: the cloud's own transitions and
+//! single-step actions scheduled for an instant sit in one queue ordered by
+//! (instant, sequence), and every observation (a store call, a
+//! control-plane request, a flow's step, a pass boundary) first applies
+//! whatever was due up to now, in time order. Ground truth is therefore
+//! exact at every instant anyone looks, at the cost of an event, not a
+//! timer. Only the platform's multi-step flows run as tasks
+//! (`crate::platform`), because their steps take time and interleave.
 
 mod cloud;
 mod faults;
+mod settings;
 mod table;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rand::RngExt;
-use reconciler_core::{InstanceId, InstanceState, Status, WorkspaceId};
+use reconciler_core::{InstanceId, InstanceState, WorkspaceId};
 use tokio::time::Instant;
 
-pub use cloud::Cloud;
+pub use cloud::{Cloud, edge};
 pub use faults::Faults;
+pub use settings::{HeartbeatWrites, PlatformMode, Reaped, WorldSettings};
 pub use table::Table;
 
 use crate::action::Action;
 use crate::row::Row;
 use crate::seed::SimRng;
-use crate::trace::{Cause, Event, Trace};
+use crate::trace::{Cause, Event, Tracer};
 
 /// How long the cloud and the platform take to do things, as inclusive
 /// millisecond ranges drawn per occurrence.
@@ -38,8 +45,9 @@ pub struct Timing {
     pub shutdown_ms: (u64, u64),
     /// `terminated → not found`.
     pub reap_ms: u64,
-    /// From a flip to the restart's reprovision.
-    pub restart_ms: (u64, u64),
+    /// `RestartByID`'s sleep when it finds the row `provisioning` ("so the
+    /// container exists for Stop").
+    pub restart_wait_ms: u64,
 }
 
 impl Default for Timing {
@@ -49,7 +57,7 @@ impl Default for Timing {
             stop_ms: (5_000, 30_000),
             shutdown_ms: (10_000, 60_000),
             reap_ms: 3_600_000,
-            restart_ms: (5_000, 60_000),
+            restart_wait_ms: 10_000,
         }
     }
 }
@@ -60,10 +68,18 @@ enum Due {
     /// A cloud transition, valid only if the instance's generation is
     /// unchanged.
     Cloud(InstanceId, InstanceState, u64),
-    /// An action.
+    /// A single-step action.
     Act(Cause, Action),
-    /// A reprovision completes if the row still carries this instance.
-    Provisioned(WorkspaceId, InstanceId),
+}
+
+/// A row change, for a backend that mirrors the simulated table into a real
+/// database (`crate::postgres`), and the offline events it must record too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The row `ws` became this (`None`: deleted).
+    Row(Duration, WorkspaceId, Option<Row>),
+    /// A `WORKSPACE_OFFLINE` event was recorded for `ws`.
+    Offline(Duration, WorkspaceId),
 }
 
 /// The whole simulated world.
@@ -76,29 +92,38 @@ pub struct World {
     /// Injected faults in force.
     pub faults: Faults,
     /// Everything that happened.
-    pub trace: Trace,
+    pub trace: Tracer,
+    /// What this platform and control plane are like.
+    pub settings: WorldSettings,
     timing: Timing,
     rng: SimRng,
     due: BTreeMap<(Duration, u64), Due>,
     seq: u64,
+    /// The instant of the last due item applied: nothing may be scheduled
+    /// before it (it would be applied out of time order).
+    applied_until: Duration,
     next_instance: u64,
+    changes: Option<Vec<Change>>,
 }
 
 impl World {
-    /// An empty world whose clock starts now; `rng` draws the durations of
-    /// [`Timing`].
-    pub fn new(timing: Timing, rng: SimRng) -> Self {
+    /// An empty world whose clock starts now, writing to `trace`; `rng`
+    /// draws the durations of [`Timing`].
+    pub fn new(timing: Timing, rng: SimRng, settings: WorldSettings, trace: Tracer) -> Self {
         Self {
             origin: Instant::now(),
             table: Table::default(),
-            cloud: Cloud::default(),
+            cloud: Cloud::with_lag(settings.lag),
             faults: Faults::default(),
-            trace: Trace::default(),
+            trace,
+            settings,
             timing,
             rng,
             due: BTreeMap::new(),
             seq: 0,
+            applied_until: Duration::ZERO,
             next_instance: 1,
+            changes: None,
         }
     }
 
@@ -107,31 +132,68 @@ impl World {
         Instant::now().saturating_duration_since(self.origin)
     }
 
+    /// The tokio instant of a simulated time, for sleeping until it.
+    pub fn instant(&self, at: Duration) -> Instant {
+        self.origin + at
+    }
+
+    /// The platform's timings.
+    pub fn timing(&self) -> &Timing {
+        &self.timing
+    }
+
+    /// Starts logging every row change (see [`World::take_changes`]).
+    pub fn log_changes(&mut self) {
+        self.changes = Some(Vec::new());
+    }
+
+    /// The row changes and offline events since the last call, in order.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        self.changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
     /// Makes room for a fleet of `rows` and for the trace lines a run over
     /// it starts with (the fleet, then about three per row a pass), so that
     /// building and starting a run does not regrow them step by step.
     pub fn reserve(&mut self, rows: usize) {
         self.table.reserve(rows);
-        self.trace.entries.reserve(4 * rows + 16);
+        self.trace.reserve(4 * rows + 16);
     }
 
     /// Adds a row and its instance's real state before the run starts.
     pub fn seed_row(&mut self, row: Row, state: Option<InstanceState>) {
         if let (Some(i), Some(s)) = (row.live_instance(), state) {
-            self.cloud.set(i, s);
-            self.schedule_cloud_progress(i, s);
+            self.cloud.seed(i, s, Some(&row.id));
+            self.schedule_cloud_progress(Duration::ZERO, i, s);
         }
-        self.trace
-            .push(Duration::ZERO, Event::Fleet(row.clone(), state));
+        self.trace.push(
+            Duration::ZERO,
+            Event::Fleet {
+                row: row.clone(),
+                state,
+            },
+        );
         self.table.insert(row);
     }
 
-    /// Schedules `action` at `at`.
+    /// Schedules a single-step `action` at `at`.
     pub fn schedule(&mut self, at: Duration, cause: Cause, action: Action) {
+        debug_assert!(
+            !crate::actors::starts_flow(&action),
+            "flows are started by the platform, not the world's queue: {action}"
+        );
         self.push_due(at, Due::Act(cause, action));
     }
 
     fn push_due(&mut self, at: Duration, due: Due) {
+        debug_assert!(
+            at >= self.applied_until,
+            "scheduled at {at:?}, before {:?}, which is already applied",
+            self.applied_until
+        );
         self.seq += 1;
         self.due.insert((at, self.seq), due);
     }
@@ -146,200 +208,146 @@ impl World {
                 break;
             }
             let due = entry.remove();
-            self.apply_due(at, due);
+            self.applied_until = at;
+            match due {
+                Due::Cloud(id, state, generation) => {
+                    if self.cloud.transition(&id, state, generation, at) {
+                        self.trace.push(
+                            at,
+                            Event::Cloud {
+                                instance: id.clone(),
+                                state,
+                            },
+                        );
+                        self.schedule_cloud_progress(at, &id, state);
+                    }
+                }
+                Due::Act(cause, action) => self.apply_at(at, cause, &action),
+            }
         }
         now
     }
 
-    fn apply_due(&mut self, at: Duration, due: Due) {
-        match due {
-            Due::Cloud(id, state, generation) => {
-                if self.cloud.transition(&id, state, generation) {
-                    self.trace.push(at, Event::Cloud(id.clone(), state));
-                    self.schedule_cloud_progress_at(at, &id, state);
-                }
-            }
-            Due::Act(cause, action) => self.apply_at(at, cause, &action),
-            Due::Provisioned(ws, instance) => {
-                let done = self.table.get(&ws).is_some_and(|r| {
-                    r.status == Status::Provisioning && r.instance.as_ref() == Some(&instance)
-                });
-                if done {
-                    let ms = millis(at);
-                    let row = self.table.update(&ws, |r| {
-                        r.status = Status::Online;
-                        r.updated_at = ms;
-                    });
-                    self.trace.push(
-                        at,
-                        Event::Act(Cause::FollowUp, format!("provisioned {ws}"), Some(ws), row),
-                    );
-                }
-            }
-        }
+    /// Records `event` now, after whatever was due before it.
+    pub fn record(&mut self, event: Event) {
+        let now = self.flush();
+        self.trace.push(now, event);
     }
 
-    /// Applies `action` now.
+    /// Applies a single-step `action` now.
     pub fn apply(&mut self, cause: Cause, action: &Action) {
-        let now = self.now();
+        let now = self.flush();
         self.apply_at(now, cause, action);
     }
 
     fn apply_at(&mut self, at: Duration, cause: Cause, action: &Action) {
-        let ms = millis(at);
-        // The actor's line goes first so the trace reads cause then effect;
-        // the row it left behind is filled in once the action is applied.
-        let line = self.trace.entries.len();
+        let row = crate::actors::apply_step(self, at, action);
         self.trace.push(
             at,
-            Event::Act(cause, action.to_string(), action.workspace().cloned(), None),
+            Event::Act {
+                cause,
+                action: action.clone(),
+                row,
+            },
         );
-        let row_after = match action {
-            Action::Delete(w) => {
-                self.table.remove(w);
-                None
-            }
-            Action::OrphanSweep(w) => self.table.update(w, |r| r.instance = None),
-            Action::ClearInstance(w) => self
-                .table
-                .update(w, |r| r.instance = Some(InstanceId(String::new()))),
-            Action::Degrade(w) => self.table.update(w, |r| {
-                r.status = Status::Degraded;
-                r.updated_at = ms;
-            }),
-            Action::Recover(w) => self.table.update(w, |r| {
-                r.status = Status::Online;
-                r.updated_at = ms;
-            }),
-            Action::SetStatus(w, s) => self.table.update(w, |r| {
-                r.status = s.clone();
-                r.updated_at = ms;
-            }),
-            Action::Reprovision(w) => self.reprovision(at, w),
-            Action::Pause(w) => {
-                let row = self.table.update(w, |r| {
-                    r.status = Status::Paused;
-                    r.updated_at = ms;
-                });
-                if let Some(i) = row.as_ref().and_then(|r| r.live_instance().cloned()) {
-                    self.stop_instance(at, &i);
-                }
-                row
-            }
-            Action::Resume(w) => {
-                let row = self.table.update(w, |r| {
-                    r.status = Status::Online;
-                    r.updated_at = ms;
-                });
-                if let Some(i) = row.as_ref().and_then(|r| r.live_instance().cloned()) {
-                    self.start_instance(at, &i);
-                }
-                row
-            }
-            Action::Terminate(i) => {
-                self.terminate_instance(at, i);
-                None
-            }
-            Action::Stop(i) => {
-                self.stop_instance(at, i);
-                None
-            }
-            Action::Start(i) => {
-                self.start_instance(at, i);
-                None
-            }
-            Action::CpSlow { latency_ms, for_ms } => {
-                self.faults.cp_slow = Some((
-                    Duration::from_millis(*latency_ms),
-                    at + Duration::from_millis(*for_ms),
-                ));
-                None
-            }
-            Action::CpError { count, kind } => {
-                self.faults.cp_errors.extend((0..*count).map(|_| *kind));
-                None
-            }
-            Action::CpPartition { for_ms } => {
-                self.faults.cp_partition_until = Some(at + Duration::from_millis(*for_ms));
-                None
-            }
-            Action::DbError { count } => {
-                self.faults.db_errors += count;
-                None
-            }
-        };
-        if let Event::Act(_, _, _, after) = &mut self.trace.entries[line].event {
-            *after = row_after;
+    }
+
+    /// Changes row `ws` in place (logging the change); returns it afterwards,
+    /// `None` when there is no row (an `UPDATE` matching nothing).
+    pub fn update_row(
+        &mut self,
+        at: Duration,
+        ws: &WorkspaceId,
+        f: impl FnOnce(&mut Row),
+    ) -> Option<Row> {
+        let row = self.table.update(ws, f)?;
+        if let Some(log) = &mut self.changes {
+            log.push(Change::Row(at, ws.clone(), Some(row.clone())));
+        }
+        Some(row)
+    }
+
+    /// Deletes row `ws` (logging the change); returns whether there was one.
+    pub fn delete_row(&mut self, at: Duration, ws: &WorkspaceId) -> bool {
+        let gone = self.table.remove(ws).is_some();
+        if let (true, Some(log)) = (gone, &mut self.changes) {
+            log.push(Change::Row(at, ws.clone(), None));
+        }
+        gone
+    }
+
+    /// Logs a `WORKSPACE_OFFLINE` event for a mirroring backend.
+    pub fn log_offline(&mut self, at: Duration, ws: &WorkspaceId) {
+        if let Some(log) = &mut self.changes {
+            log.push(Change::Offline(at, ws.clone()));
         }
     }
 
-    fn reprovision(&mut self, at: Duration, w: &WorkspaceId) -> Option<Row> {
-        let old = self.table.get(w)?.live_instance().cloned();
-        if let Some(old) = old {
-            self.terminate_instance(at, &old);
+    /// The cloud moves `i` to `state` at `at` (if that is an edge from its
+    /// state), records it, and schedules what follows by itself.
+    fn move_instance(&mut self, at: Duration, i: &InstanceId, state: InstanceState) -> bool {
+        if self.cloud.set(i, state, at).is_none() {
+            return false;
         }
-        let new = InstanceId(format!("i-{:04}", 1000 + self.next_instance));
+        self.trace.push(
+            at,
+            Event::Cloud {
+                instance: i.clone(),
+                state,
+            },
+        );
+        self.schedule_cloud_progress(at, i, state);
+        true
+    }
+
+    /// Terminates `i` if it is alive; returns its state just before.
+    pub fn terminate_instance(&mut self, at: Duration, i: &InstanceId) -> InstanceState {
+        let was = self.cloud.state(i);
+        self.move_instance(at, i, InstanceState::ShuttingDown);
+        was
+    }
+
+    /// Stops `i` if it is pending or running; returns its state just before.
+    pub fn stop_instance(&mut self, at: Duration, i: &InstanceId) -> InstanceState {
+        let was = self.cloud.state(i);
+        if matches!(was, InstanceState::Running | InstanceState::Pending) {
+            self.move_instance(at, i, InstanceState::Stopping);
+        }
+        was
+    }
+
+    /// Starts `i` if it is stopped.
+    pub fn start_instance(&mut self, at: Duration, i: &InstanceId) {
+        if self.cloud.state(i) == InstanceState::Stopped {
+            self.move_instance(at, i, InstanceState::Pending);
+        }
+    }
+
+    /// The control plane launches a new instance for `ws`: it boots through
+    /// `pending`; returns its id and the instant it will run.
+    pub fn launch_instance(&mut self, at: Duration, ws: &WorkspaceId) -> (InstanceId, Duration) {
+        let id = InstanceId(format!("i-{:04}", 1000 + self.next_instance));
         self.next_instance += 1;
-        self.cloud.set(&new, InstanceState::Pending);
-        self.trace
-            .push(at, Event::Cloud(new.clone(), InstanceState::Pending));
+        self.cloud.launch(&id, ws, at);
+        self.trace.push(
+            at,
+            Event::Cloud {
+                instance: id.clone(),
+                state: InstanceState::Pending,
+            },
+        );
         let boot = self.draw(self.timing.boot_ms);
-        let generation = self.cloud.generation(&new);
+        let generation = self.cloud.generation(&id);
         self.push_due(
             at + boot,
-            Due::Cloud(new.clone(), InstanceState::Running, generation),
+            Due::Cloud(id.clone(), InstanceState::Running, generation),
         );
-        self.push_due(at + boot, Due::Provisioned(w.clone(), new.clone()));
-        let ms = millis(at);
-        self.table.update(w, |r| {
-            r.instance = Some(new);
-            r.status = Status::Provisioning;
-            r.updated_at = ms;
-        })
+        (id, at + boot)
     }
 
-    fn terminate_instance(&mut self, at: Duration, i: &InstanceId) {
-        let s = self.cloud.state(i);
-        if s.is_terminal() {
-            return;
-        }
-        self.cloud.set(i, InstanceState::ShuttingDown);
-        self.trace
-            .push(at, Event::Cloud(i.clone(), InstanceState::ShuttingDown));
-        self.schedule_cloud_progress_at(at, i, InstanceState::ShuttingDown);
-    }
-
-    fn stop_instance(&mut self, at: Duration, i: &InstanceId) {
-        if !matches!(
-            self.cloud.state(i),
-            InstanceState::Running | InstanceState::Pending
-        ) {
-            return;
-        }
-        self.cloud.set(i, InstanceState::Stopping);
-        self.trace
-            .push(at, Event::Cloud(i.clone(), InstanceState::Stopping));
-        self.schedule_cloud_progress_at(at, i, InstanceState::Stopping);
-    }
-
-    fn start_instance(&mut self, at: Duration, i: &InstanceId) {
-        if self.cloud.state(i) != InstanceState::Stopped {
-            return;
-        }
-        self.cloud.set(i, InstanceState::Pending);
-        self.trace
-            .push(at, Event::Cloud(i.clone(), InstanceState::Pending));
-        self.schedule_cloud_progress_at(at, i, InstanceState::Pending);
-    }
-
-    fn schedule_cloud_progress(&mut self, i: &InstanceId, state: InstanceState) {
-        let now = self.now();
-        self.schedule_cloud_progress_at(now, i, state);
-    }
-
-    /// Schedules the automatic next step of an instance that just entered
-    /// `state` at `at`.
-    fn schedule_cloud_progress_at(&mut self, at: Duration, i: &InstanceId, state: InstanceState) {
+    /// Schedules the automatic next step of an instance that entered `state`
+    /// at `at`.
+    fn schedule_cloud_progress(&mut self, at: Duration, i: &InstanceId, state: InstanceState) {
         let (next, range) = match state {
             InstanceState::Pending => (InstanceState::Running, self.timing.boot_ms),
             InstanceState::Stopping => (InstanceState::Stopped, self.timing.stop_ms),
@@ -348,22 +356,19 @@ impl World {
                 InstanceState::NotFound,
                 (self.timing.reap_ms, self.timing.reap_ms),
             ),
-            InstanceState::Running | InstanceState::Stopped | InstanceState::NotFound => return,
+            InstanceState::Running
+            | InstanceState::Stopped
+            | InstanceState::NotFound
+            | InstanceState::Unrecognized => return,
         };
         let after = self.draw(range);
         let generation = self.cloud.generation(i);
         self.push_due(at + after, Due::Cloud(i.clone(), next, generation));
     }
 
-    /// Schedules the restart a flip requested.
-    pub fn request_restart(&mut self, ws: &WorkspaceId) {
-        let now = self.now();
-        self.trace.push(now, Event::Restart(ws.clone()));
-        let delay = self.draw(self.timing.restart_ms);
-        self.schedule(now + delay, Cause::Restart, Action::Reprovision(ws.clone()));
-    }
-
-    fn draw(&mut self, (lo, hi): (u64, u64)) -> Duration {
+    /// A duration drawn from an inclusive millisecond range, from the
+    /// world's timing stream.
+    pub fn draw(&mut self, (lo, hi): (u64, u64)) -> Duration {
         Duration::from_millis(if hi > lo {
             self.rng.random_range(lo..=hi)
         } else {
@@ -375,4 +380,36 @@ impl World {
 /// Simulated time as the `updated_at` value it writes.
 pub fn millis(at: Duration) -> i64 {
     i64::try_from(at.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::child_rng;
+    use crate::trace::Keep;
+
+    /// Scheduling behind what the world already applied would apply it out
+    /// of time order; the test profile catches the scheduler doing so.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "which is already applied")]
+    fn scheduling_into_the_applied_past_is_caught() {
+        let rt = crate::run::sim_runtime();
+        rt.block_on(async {
+            let mut w = World::new(
+                Timing::default(),
+                child_rng(1, "timing"),
+                WorldSettings::default(),
+                Tracer::new(Keep::All),
+            );
+            let slow = Action::CpSlow {
+                latency_ms: 100,
+                for_ms: 1_000,
+            };
+            w.schedule(Duration::from_secs(10), Cause::Timed, slow.clone());
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            w.flush();
+            w.schedule(Duration::from_secs(5), Cause::Timed, slow);
+        });
+    }
 }

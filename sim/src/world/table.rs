@@ -50,6 +50,20 @@ impl Table {
                 self.instance_prints.insert(i, p);
             }
         }
+        debug_assert!(self.well_formed(), "the table lost its order");
+    }
+
+    /// The table's invariant: rows strictly in id order (the keyset reads
+    /// and `position`'s binary search rely on it), one instance print per
+    /// row, each the print of that row's instance.
+    fn well_formed(&self) -> bool {
+        self.rows.windows(2).all(|w| w[0].id < w[1].id)
+            && self.rows.len() == self.instance_prints.len()
+            && self
+                .rows
+                .iter()
+                .zip(&self.instance_prints)
+                .all(|(r, p)| *p == print(r.instance.as_ref()))
     }
 
     /// The row with this id.
@@ -84,6 +98,11 @@ impl Table {
         debug_assert_eq!(row.id, *id, "an update changed a row's id");
         self.instance_prints[i] = print(row.instance.as_ref());
         Some(row.clone())
+    }
+
+    /// The row at position `i` in id order.
+    pub fn row_at(&self, i: usize) -> Option<&Row> {
+        self.rows.get(i)
     }
 
     /// All rows in id order.
