@@ -1,139 +1,36 @@
-//! The oracle: judges a run from its trace alone.
+//! The oracle: judges a run from its trace alone, as the trace is written.
 //!
-//! It depends on the trace and nothing else in the harness — not on the
-//! reconciler, not on the world. Every fact it uses was written into the
+//! It depends on the trace's event types and on nothing else in the harness
+//! — not on the world, not on the reconciler's predicates (it has
+//! [`definitions`] of its own). Every fact it uses was written into the
 //! trace by the world at the instant it was true (rows as they were, the
 //! instance's real state when an answer arrived); nothing it uses is the
-//! reconciler's own belief. Each check lives in its own file and documents
-//! its exact definition.
+//! reconciler's belief. It reads each entry once, keeps ground truth, the
+//! current pass of each replica and the flows in flight, and forgets a pass
+//! when it ends, so its memory is the fleet's, not the run's. Each rule
+//! lives in its own file and documents its exact definition.
 
-mod history;
+pub mod definitions;
+mod harm;
 mod liveness;
+mod pass;
 mod safety;
 mod timeliness;
+mod truth;
+mod verdict;
 
-use std::fmt;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use reconciler_core::WorkspaceId;
+use reconciler_core::{InstanceState, Status, Variant, WorkspaceId};
 
-use crate::row::fmt_time;
-use crate::trace::Trace;
+pub use verdict::{Kind, Label, Sub, Violation};
 
-/// The kinds of violation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    /// A flip not proven by a clean, true, terminal answer about the row's
-    /// current instance (safety).
-    UnprovenFlip,
-    /// A flip of a row whose probe or re-confirm errored in the same pass
-    /// (safety).
-    FlipAfterError,
-    /// A probe or flip of a row outside the candidate scope (safety).
-    OutOfScope,
-    /// A dead workspace left in scope too long (liveness).
-    MissedDead,
-    /// A pass that ran past its deadline (timeliness).
-    CycleOverrun,
-}
-
-impl Kind {
-    /// Every kind, in report order.
-    pub const ALL: [Kind; 5] = [
-        Kind::UnprovenFlip,
-        Kind::FlipAfterError,
-        Kind::OutOfScope,
-        Kind::MissedDead,
-        Kind::CycleOverrun,
-    ];
-
-    /// The name used in reports, scenario files and `--find`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::UnprovenFlip => "unproven_flip",
-            Kind::FlipAfterError => "flip_after_error",
-            Kind::OutOfScope => "out_of_scope",
-            Kind::MissedDead => "missed_dead",
-            Kind::CycleOverrun => "cycle_overrun",
-        }
-    }
-
-    /// Parses a name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// The sub-reasons the checks report for this kind (the `sub` of a
-    /// [`Violation`]), so that scenario files can be checked for typos.
-    pub fn subs(self) -> &'static [&'static str] {
-        match self {
-            Kind::UnprovenFlip => &[
-                "row_gone",
-                "status_moved",
-                "runtime_external",
-                "instance_cleared",
-                "instance_changed",
-                "no_answer",
-                "non_terminal_answer",
-                "stale_answer",
-                "changed_after_reconfirm",
-            ],
-            Kind::FlipAfterError => &["probe_error", "read_error"],
-            Kind::OutOfScope => &["probed_out_of_scope", "flip_not_selected"],
-            Kind::MissedDead => &["degraded_row", "online_row"],
-            Kind::CycleOverrun => &["past_deadline"],
-        }
-    }
-
-    /// True for liveness and timeliness failures (as opposed to safety).
-    pub fn is_liveness(self) -> bool {
-        matches!(self, Kind::MissedDead | Kind::CycleOverrun)
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One violation found in a trace.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    /// What rule was broken.
-    pub kind: Kind,
-    /// The finer reason (for `unproven_flip`: `row_gone`, `instance_changed`,
-    /// `non_terminal_answer`, …).
-    pub sub: &'static str,
-    /// When.
-    pub at: Duration,
-    /// The pass it happened in.
-    pub pass: Option<u64>,
-    /// The workspace concerned.
-    pub ws: Option<WorkspaceId>,
-    /// A sentence for humans.
-    pub detail: String,
-}
-
-impl Violation {
-    /// `kind/sub`, the label `--find` matches.
-    pub fn label(&self) -> String {
-        format!("{}/{}", self.kind, self.sub)
-    }
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at {}", self.label(), fmt_time(self.at))?;
-        if let Some(p) = self.pass {
-            write!(f, " in pass #{p}")?;
-        }
-        if let Some(ws) = &self.ws {
-            write!(f, " on {ws}")?;
-        }
-        write!(f, ": {}", self.detail)
-    }
-}
+use self::definitions::{in_scope, instance_of, terminal};
+use self::pass::{Answer, Claim, Pass, StartState};
+use self::truth::Truth;
+use crate::action::Action;
+use crate::trace::{Call, Caller, Effect, Entry, Event, Observer, ReadKind, Replica};
 
 /// What the oracle needs to know about the run's rules.
 #[derive(Clone, Debug)]
@@ -153,6 +50,9 @@ pub struct Rules {
     /// A bound set by hand (a scenario's `missed_dead_bound`), replacing
     /// the computed one.
     pub fixed_liveness_bound: Option<u64>,
+    /// How many flips of one workspace, with no comeback between them, make
+    /// a restart storm.
+    pub storm_bound: u32,
 }
 
 impl Rules {
@@ -175,13 +75,339 @@ impl Rules {
     }
 }
 
-/// Runs every check over `trace`; violations in time order.
-pub fn check(trace: &Trace, rules: &Rules) -> Vec<Violation> {
-    let history = history::History::build(trace);
-    let mut out = Vec::new();
-    safety::check(&history, &mut out);
-    liveness::check(&history, rules, &mut out);
-    timeliness::check(&history, rules, &mut out);
-    out.sort_by_key(|v| v.at);
-    out
+/// The most violations kept in full; the rest are counted.
+pub const KEPT_VIOLATIONS: usize = 1_000;
+
+/// The oracle of one run: an [`Observer`] of its trace.
+pub struct Oracle {
+    rules: Rules,
+    variant: Variant,
+    seen: u64,
+    truth: Truth,
+    passes: BTreeMap<Replica, Pass>,
+    last_start: BTreeMap<Replica, Duration>,
+    touched_at: BTreeMap<WorkspaceId, Duration>,
+    flipped_at: BTreeMap<WorkspaceId, Duration>,
+    liveness: liveness::Liveness,
+    harm: harm::Harm,
+    out: Vec<Violation>,
+    dropped: u64,
+}
+
+impl Oracle {
+    /// An oracle for a run of `variant` under `rules`.
+    pub fn new(rules: Rules, variant: Variant) -> Self {
+        Self {
+            rules,
+            variant,
+            seen: 0,
+            truth: Truth::default(),
+            passes: BTreeMap::new(),
+            last_start: BTreeMap::new(),
+            touched_at: BTreeMap::new(),
+            flipped_at: BTreeMap::new(),
+            liveness: liveness::Liveness::default(),
+            harm: harm::Harm::default(),
+            out: Vec::new(),
+            dropped: 0,
+        }
+    }
+
+    fn report(&mut self, v: Violation) {
+        if self.out.len() < KEPT_VIOLATIONS {
+            self.out.push(v);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// The violations, in time order (at most [`KEPT_VIOLATIONS`], then one
+    /// more line counting the rest is the caller's to print: see
+    /// [`Oracle::dropped`]).
+    pub fn finish(mut self, _end: Duration) -> Vec<Violation> {
+        self.out.sort_by_key(|v| v.at);
+        self.out
+    }
+
+    /// How many violations beyond [`KEPT_VIOLATIONS`] were counted, not
+    /// kept.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    fn touch(&mut self, ws: &WorkspaceId, at: Duration) {
+        self.touched_at.insert(ws.clone(), at);
+    }
+
+    fn start_state(&self) -> StartState {
+        let mut s = StartState::default();
+        for r in self.truth.rows().filter(|r| in_scope(r)) {
+            s.in_scope += 1;
+            let state = instance_of(r).map_or(InstanceState::NotFound, |i| self.truth.state(i));
+            if terminal(state) {
+                s.dead.push((r.id.clone(), r.status == Status::Degraded));
+            }
+        }
+        s
+    }
+
+    fn pass_mut(&mut self, r: Replica) -> Option<&mut Pass> {
+        self.passes.get_mut(&r)
+    }
+}
+
+impl Observer for Oracle {
+    fn observe(&mut self, entry: &Entry) {
+        let idx = self.seen;
+        self.seen += 1;
+        let at = entry.at;
+        match &entry.event {
+            Event::Fleet { row, state } => {
+                if let (Some(i), Some(s)) = (instance_of(row), state) {
+                    self.truth.set_state(i, *s);
+                }
+                self.truth.set_row(&row.id, Some(row));
+            }
+            Event::PassStart { r, n } => {
+                let since = self.last_start.insert(*r, at).unwrap_or(Duration::ZERO);
+                let start = self.start_state();
+                self.passes.insert(*r, Pass::new(*r, *n, at, since, start));
+            }
+            Event::PassEnd { r, .. } => {
+                if let Some(pass) = self.passes.remove(r) {
+                    let mut found = Vec::new();
+                    timeliness::check(&pass, at, &self.rules, &mut found);
+                    self.liveness.pass_end(
+                        &pass,
+                        at,
+                        &self.rules,
+                        &self.touched_at,
+                        &self.flipped_at,
+                        &mut found,
+                    );
+                    for v in found {
+                        self.report(v);
+                    }
+                }
+            }
+            Event::Select { r, rows } => {
+                let mut found = Vec::new();
+                if let Some(pass) = self.passes.get_mut(r) {
+                    for (ws, captured) in rows {
+                        pass.selected.insert(ws.clone(), captured.clone());
+                        if let Some(i) = captured {
+                            pass.read.insert(i.clone());
+                        }
+                    }
+                    safety::selected(pass, &self.truth, rows, at, idx, &mut found);
+                }
+                for v in found {
+                    self.report(v);
+                }
+            }
+            Event::Read { r, kind, ws, row } => {
+                let mut found = Vec::new();
+                if let Some(pass) = self.passes.get_mut(r) {
+                    match kind {
+                        ReadKind::Resolve => {
+                            let instance = row.as_ref().and_then(instance_of).cloned();
+                            if let Some(i) = &instance {
+                                pass.read.insert(i.clone());
+                            }
+                            safety::resolved(pass, ws, row.as_ref(), at, idx, &mut found);
+                            pass.resolved.insert(ws.clone(), (idx, instance));
+                        }
+                        ReadKind::Reconfirm => {
+                            pass.reconfirmed.insert(ws.clone(), (at, idx, row.clone()));
+                        }
+                    }
+                }
+                for v in found {
+                    self.report(v);
+                }
+            }
+            Event::Probe { r, instance } => {
+                let mut found = Vec::new();
+                if let Some(pass) = self.passes.get(r) {
+                    safety::probed(pass, instance, at, idx, &mut found);
+                }
+                for v in found {
+                    self.report(v);
+                }
+            }
+            Event::Answer {
+                r,
+                instance,
+                answer,
+                truth,
+            } => {
+                if let Some(pass) = self.pass_mut(*r) {
+                    if matches!(answer, Err(_) | Ok(InstanceState::Unrecognized)) {
+                        pass.failed_probes.insert(instance.clone());
+                    }
+                    pass.answers.push(Answer {
+                        at,
+                        entry: idx,
+                        instance: instance.clone(),
+                        answer: answer.clone(),
+                        truth: *truth,
+                    });
+                }
+            }
+            Event::Abandoned { r, call, about } => {
+                let deadline = self.rules.pass_deadline;
+                if let Some(pass) = self.pass_mut(*r) {
+                    let cut = at >= pass.start + deadline;
+                    failed_call(pass, *call, about, cut);
+                }
+            }
+            Event::StoreFault { by, about } => {
+                if let Caller::Reconciler(r, call) = by
+                    && let Some(pass) = self.pass_mut(*r)
+                {
+                    failed_call(pass, *call, about, false);
+                }
+            }
+            Event::Claim {
+                r,
+                ws,
+                instance,
+                before,
+                wrote,
+                ..
+            } => {
+                if *wrote {
+                    let ms = millis(at);
+                    self.truth.update_row(ws, |row| {
+                        row.status = Status::Offline;
+                        row.updated_at = ms;
+                    });
+                }
+                if let Some(pass) = self.pass_mut(*r) {
+                    pass.claims.insert(
+                        ws.clone(),
+                        Claim {
+                            at,
+                            entry: idx,
+                            instance: instance.clone(),
+                            before: before.clone(),
+                            wrote: *wrote,
+                        },
+                    );
+                }
+            }
+            Event::Flip { r, ws, proven, row } => {
+                let mut found = Vec::new();
+                if let Some(pass) = self.passes.get(r) {
+                    let flip = safety::Flip {
+                        at,
+                        entry: idx,
+                        ws,
+                        proven: proven.as_ref(),
+                        row: row.as_ref(),
+                    };
+                    safety::judge(self.variant, pass, &flip, &mut found);
+                }
+                self.harm.flip(ws, at, idx, &self.rules, &mut found);
+                self.flipped_at.insert(ws.clone(), at);
+                for v in found {
+                    self.report(v);
+                }
+            }
+            Event::FlowStart { flow, ws, cause } => {
+                self.harm.flow_start(*flow, ws, *cause);
+            }
+            Event::Step {
+                flow,
+                step,
+                ws,
+                effect,
+            } => {
+                let mut found = Vec::new();
+                let before = self.truth.row(ws).cloned();
+                self.harm.step(
+                    *flow,
+                    *step,
+                    ws,
+                    effect,
+                    before.as_ref(),
+                    at,
+                    idx,
+                    &mut found,
+                );
+                match effect {
+                    Effect::Wrote(row) => {
+                        self.truth.set_row(ws, Some(row));
+                        self.touch(ws, at);
+                    }
+                    Effect::Stopped { .. } | Effect::Launched(_) => self.touch(ws, at),
+                    Effect::Read(_) | Effect::NoMatch | Effect::Waited(_) => {}
+                }
+                for v in found {
+                    self.report(v);
+                }
+            }
+            Event::FlowEnd { flow, ws, .. } => {
+                let mut found = Vec::new();
+                self.harm.flow_end(*flow, ws, &mut found);
+                for v in found {
+                    self.report(v);
+                }
+            }
+            Event::Act { action, row, .. } => {
+                if let Some(ws) = action.workspace() {
+                    self.truth.set_row(ws, row.as_ref());
+                    self.touch(ws, at);
+                    if matches!(action, Action::Purge(_)) {
+                        self.harm.gone(ws);
+                    }
+                }
+                if let Some(i) = action.instance() {
+                    for ws in self.truth.holders(i).to_vec() {
+                        self.touch(&ws, at);
+                    }
+                }
+            }
+            Event::Cloud { instance, state } => {
+                let before = self.truth.set_state(instance, *state);
+                // Natural progress of a dying instance is not a
+                // disturbance; anything else to a row's instance is.
+                let natural = before.is_some_and(terminal) && terminal(*state);
+                if !natural {
+                    for ws in self.truth.holders(instance).to_vec() {
+                        self.touch(&ws, at);
+                    }
+                }
+                self.harm
+                    .cloud(instance, *state, &self.truth, at, idx, &mut self.out);
+                self.truth.forget_if_gone(instance);
+            }
+            Event::Offline { .. } | Event::RestartRequested { .. } => {}
+        }
+    }
+}
+
+/// A reconciler call that failed (`cut`: abandoned by the pass's own
+/// deadline rather than by an error or the call's own timeout).
+fn failed_call(pass: &mut Pass, call: Call, about: &str, cut: bool) {
+    match call {
+        Call::Select => pass.select_failed = true,
+        Call::Probe => {
+            let i = reconciler_core::InstanceId::from(about);
+            if cut {
+                pass.cut_probes.insert(i);
+            } else {
+                pass.failed_probes.insert(i);
+            }
+        }
+        Call::Resolve | Call::Reconfirm | Call::Claim => {
+            pass.failed_reads.insert(WorkspaceId::from(about));
+        }
+    }
+}
+
+/// Simulated time as an `updated_at` value (milliseconds), as the world
+/// writes it.
+fn millis(at: Duration) -> i64 {
+    i64::try_from(at.as_millis()).unwrap_or(i64::MAX)
 }
