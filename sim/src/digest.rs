@@ -10,6 +10,7 @@
 //! digest.
 
 use std::fmt;
+use std::str::FromStr;
 
 use crate::seed::splitmix;
 
@@ -43,5 +44,22 @@ impl TraceDigest {
 impl fmt::Display for TraceDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:016x}/{}", self.value, self.seeds)
+    }
+}
+
+/// Reads back what [`fmt::Display`] wrote, for `sim merge`.
+impl FromStr for TraceDigest {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let expected = || format!("expected a digest like 0123456789abcdef/1000, got {s:?}");
+        let (value, seeds) = s.split_once('/').ok_or_else(expected)?;
+        if value.len() != 16 {
+            return Err(expected());
+        }
+        Ok(TraceDigest {
+            value: u64::from_str_radix(value, 16).map_err(|_| expected())?,
+            seeds: seeds.parse().map_err(|_| expected())?,
+        })
     }
 }

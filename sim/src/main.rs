@@ -1,21 +1,33 @@
-//! `sim`: explore seeds, replay one, run scenario files.
+//! `sim`: explore seeds, replay one, run scenario files, merge shards.
 //!
-//! Exit codes: 0 clean (every expectation met), 1 a violation was found (an
-//! expectation was not met), 2 bad input.
+//! Only the command line lives here: parsing flags (clap) and driving the
+//! library. Exit codes are `sim::exit::Exit` (0 clean, 1 violation, 2 bad
+//! input); limits, durations, backends and tables are the library's.
 
-use std::io::IsTerminal;
+use std::cell::RefCell;
+use std::io::{self, IsTerminal};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reconciler_core::Variant;
-use sim::digest::TraceDigest;
-use sim::director::Swarm;
-use sim::explore::{Find, Plan, Progress, Shard, Summary, explore, replay_command};
-use sim::run::{run_seed, sim_runtime};
-use sim::trace::Trace;
+use sim::backend::{Backend, Runner};
+use sim::bench::{BenchOptions, Figure};
+use sim::director::{Overrides, Swarm};
+use sim::exit::Exit;
+use sim::explore::{Explored, Find, Options, Plan, Progress, Shard, Summary, replay_command};
+use sim::limits::{duration_arg, passes_arg, schedules_arg, seeds_arg};
+use sim::parallel::{available_jobs, parse_jobs};
+use sim::report::ExploreReport;
+use sim::run::{run_seed_with, sim_runtime};
+use sim::scenario::table;
+use sim::stream::Stream;
+use sim::trace::Keep;
+use sim::world::PlatformMode;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -24,7 +36,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "sim",
     version,
-    about = "Deterministic simulation of the instance-state reconciler"
+    about = "Deterministic simulation of the instance-state reconciler",
+    after_help = Exit::HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -34,19 +47,36 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run random seeds (swarm testing) and stop at the first violation.
+    #[command(after_help = Exit::HELP)]
     Explore(ExploreArgs),
     /// Re-run one seed and print its settings, full trace and verdict.
+    #[command(after_help = Exit::HELP)]
     Replay(ReplayArgs),
     /// Measure time compression, throughput, time to each known bug, a
     /// real-time baseline and peak memory.
-    Bench(sim::bench::BenchArgs),
+    Bench(BenchArgs),
     /// Run scenario files (or folders of them) and check their expectations.
+    #[command(after_help = Exit::HELP)]
     Run(RunArgs),
     /// Print the JSON Schema of scenario files (scenarios/schema.json).
     Schema,
     /// Turn a failing seed into the smallest scenario file that still shows
     /// the violation, and write it.
     Shrink(ShrinkArgs),
+    /// Put the JSON reports of the shards of one exploration (`explore
+    /// --shard I/N --json`) back together into the whole run's report.
+    #[command(after_help = Exit::HELP)]
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// Shard reports, or folders of them (*.json).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Print the merged report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -57,10 +87,14 @@ struct ShrinkArgs {
     /// The variant it fails.
     #[arg(long)]
     variant: Variant,
-    /// Force the number of passes, as the exploring run did.
-    #[arg(long)]
+    /// Force the number of passes, as the exploring run did (1 to 10,080).
+    #[arg(long, value_parser = passes_arg)]
     passes: Option<u64>,
-    /// The violation to keep (label prefix, e.g. `unproven_flip/row_gone`);
+    /// The platform the exploring run used: as-merged or hardened.
+    #[arg(long, default_value = "as-merged")]
+    platform: PlatformMode,
+    /// The violation to keep (a kind or `kind/sub-reason`, e.g.
+    /// `unproven_flip/row_gone`);
     /// default: the run's first violation.
     #[arg(long)]
     find: Option<Find>,
@@ -77,7 +111,9 @@ struct RunArgs {
     /// Run only this variant (of those each file names).
     #[arg(long)]
     variant: Option<Variant>,
-    /// Print the full trace of every run.
+    /// Print the full trace of every run (each is held in memory until its
+    /// turn to print; without this flag a run keeps no trace, so its memory
+    /// does not grow with its passes).
     #[arg(long)]
     trace: bool,
     /// Enumerate every placement of every file's hook steps (files with
@@ -85,28 +121,29 @@ struct RunArgs {
     #[arg(long)]
     exhaustive: bool,
     /// Schedules per scenario and variant before exhaustive mode stops
-    /// (and says so).
-    #[arg(long, default_value_t = sim::scenario::exhaustive::DEFAULT_MAX_SCHEDULES)]
+    /// (and says so); 1 to 1,000,000.
+    #[arg(long, default_value_t = sim::scenario::exhaustive::DEFAULT_MAX_SCHEDULES, value_parser = schedules_arg)]
     max_schedules: u64,
     /// Run each file with the random strikes of this seed of its
     /// `explore:` block (instead of the exhaustive and explore sections).
     #[arg(long, conflicts_with = "exhaustive")]
     explore_seed: Option<u64>,
-    /// Where the reconciler's store lives: the simulated table, or a scratch
-    /// database on the Postgres server named by DATABASE_URL (needs a build
-    /// with `--features postgres`; scenarios marked `sim_only` are skipped;
-    /// the exhaustive and explore sections stay on the simulator).
-    #[arg(long, value_enum, default_value = "sim", conflicts_with_all = ["exhaustive", "explore_seed"])]
+    /// Where the reconciler's store lives: `sim`, the simulated table, or
+    /// `postgres`, a scratch database on the Postgres server named by
+    /// DATABASE_URL (needs a build with `--features postgres`; scenarios
+    /// marked `sim_only` are skipped; the exhaustive and explore sections
+    /// stay on the simulator).
+    #[arg(long, default_value = "sim", conflicts_with_all = ["exhaustive", "explore_seed"])]
     backend: Backend,
-}
-
-/// The store backends `sim run` knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Backend {
-    /// The simulated table (no setup).
-    Sim,
-    /// A real Postgres, from DATABASE_URL.
-    Postgres,
+    /// Print every run as JSON on stdout, with full flip and violation
+    /// lists (the table cuts long ones); the summary goes to stderr.
+    #[arg(long, conflicts_with = "trace")]
+    json: bool,
+    /// Worker threads for the simulated runs, schedules and seeds
+    /// [default: the available cores]; the output does not depend on it.
+    /// The Postgres backend runs one at a time.
+    #[arg(long, value_parser = parse_jobs)]
+    jobs: Option<NonZeroUsize>,
 }
 
 #[derive(clap::Args)]
@@ -114,32 +151,51 @@ struct ExploreArgs {
     /// Variant under test: legacy, pr2283, hardened.
     #[arg(long, default_value = "hardened")]
     variant: Variant,
-    /// Seeds in the (unsharded) run.
-    #[arg(long, conflicts_with = "duration")]
+    /// Seeds in the (unsharded) run (1 to 1,000,000,000).
+    #[arg(long, conflicts_with = "duration", value_parser = seeds_arg)]
     seeds: Option<u64>,
-    /// Wall-clock budget instead of a seed count (e.g. 30s, 5m).
-    #[arg(long, value_parser = parse_duration)]
+    /// Wall-clock budget instead of a seed count, in the scenario files'
+    /// units (e.g. 30s, 5m, 2h; at most 168h).
+    #[arg(long, value_parser = duration_arg)]
     duration: Option<Duration>,
     /// The first seed.
     #[arg(long, default_value_t = 0)]
     start_seed: u64,
-    /// Run only shard I of N (seeds whose position is I modulo N).
+    /// Run only shard I of N (seeds whose position is I modulo N; N at most
+    /// 10,000).
     #[arg(long, default_value = "0/1")]
     shard: Shard,
-    /// Force the number of passes per seed instead of drawing it.
-    #[arg(long)]
+    /// Force the number of passes per seed instead of drawing it (1 to
+    /// 10,080).
+    #[arg(long, value_parser = passes_arg)]
     passes: Option<u64>,
-    /// Stop only at violations whose label starts with this (e.g.
-    /// `unproven_flip`, `unproven_flip/instance_changed`).
+    /// The platform's code: as-merged (the default) or hardened (the fix
+    /// proposed in docs/decisions.md).
+    #[arg(long, default_value = "as-merged")]
+    platform: PlatformMode,
+    /// Stop only at violations of this kind or `kind/sub-reason` (e.g.
+    /// `unproven_flip`, `unproven_flip/instance_changed`); an unknown one is
+    /// refused with the valid ones.
     #[arg(long)]
     find: Option<Find>,
-    /// Print the summary (and finding) as JSON on stdout.
+    /// Print the summary (and finding) as JSON on stdout (the report
+    /// `sim merge` reads).
     #[arg(long)]
     json: bool,
-    /// Also print `digest <hex>/<seeds>` on stdout: a digest of every
-    /// seed's trace hash, for comparing runs (see `ci/check.sh`).
-    #[arg(long, conflicts_with = "json")]
+    /// Also print `digest <hex>/<seeds>` on stdout (in the JSON with
+    /// `--json`): a digest of every seed's trace hash, for comparing runs
+    /// (see `ci/check.sh`).
+    #[arg(long)]
     digest: bool,
+    /// Worker threads, each running whole seeds [default: the available
+    /// cores]. The results do not depend on it.
+    #[arg(long, value_parser = parse_jobs)]
+    jobs: Option<NonZeroUsize>,
+    /// Run every seed even after a violation: the summary then covers the
+    /// whole range (the reported seed is still the lowest failing one), so
+    /// that the shards of a failing variant merge into the unsharded run.
+    #[arg(long)]
+    keep_going: bool,
 }
 
 #[derive(clap::Args)]
@@ -150,26 +206,75 @@ struct ReplayArgs {
     /// Variant under test.
     #[arg(long, default_value = "hardened")]
     variant: Variant,
-    /// Force the number of passes, as the exploring run did.
-    #[arg(long)]
+    /// Force the number of passes, as the exploring run did (1 to 10,080).
+    #[arg(long, value_parser = passes_arg)]
     passes: Option<u64>,
+    /// The platform the exploring run used: as-merged or hardened.
+    #[arg(long, default_value = "as-merged")]
+    platform: PlatformMode,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("expected a duration like 30s or 5m, got {s:?}"))?;
-    let secs = match unit {
-        "s" | "" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("unknown unit {unit:?} in {s:?}: use s, m or h")),
-    };
-    if secs == 0 {
-        return Err("duration must be greater than zero".to_owned());
+/// The flags of `sim bench`; the library takes them as a `BenchOptions`.
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    /// Run only these figures (comma-separated: compression, throughput,
+    /// time-to-bug, baseline, memory). The baseline needs time-to-bug for
+    /// its ratios; without it the ratios are left out.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<Figure>,
+    /// Simulated passes of the compression run (1,440 = 24 h of 60 s
+    /// passes; at most 14,400).
+    #[arg(long, default_value_t = BenchOptions::default().day_passes)]
+    day_passes: u64,
+    /// One-pass seeds of the throughput run, run once on one worker and
+    /// once on `--jobs` (at most 1,000,000,000).
+    #[arg(long, default_value_t = BenchOptions::default().throughput_seeds)]
+    throughput_seeds: u64,
+    /// Workers of the parallel throughput run, the time-to-bug hunts and
+    /// the memory run, as `sim explore --jobs` [default: the available
+    /// cores].
+    #[arg(long, value_parser = parse_jobs)]
+    jobs: Option<NonZeroUsize>,
+    /// Independent seed ranges per known bug for the time to first
+    /// violation (at most 1,000).
+    #[arg(long, default_value_t = BenchOptions::default().ranges)]
+    ranges: u64,
+    /// Wall-clock cap of one seed range's hunt, in seconds (at most 3,600).
+    #[arg(long, default_value_t = BenchOptions::default().hunt_cap)]
+    hunt_cap: u64,
+    /// Wall-clock cap of the real-time baseline per bug, in seconds (each
+    /// variant's bugs are hunted by one run that stops when all are found
+    /// or the cap passes; at most 3,600).
+    #[arg(long, default_value_t = BenchOptions::default().baseline_cap)]
+    baseline_cap: u64,
+    /// Seeds the memory run explores (the `explore` default; at most
+    /// 1,000,000,000).
+    #[arg(long, default_value_t = BenchOptions::default().memory_seeds)]
+    memory_seeds: u64,
+    /// Passes of the memory figure's long runs (a week of 60 s passes; the
+    /// day is --day-passes; at most 10,080).
+    #[arg(long, default_value_t = BenchOptions::default().week_passes)]
+    week_passes: u64,
+    /// Internal: run as a child process of the memory figure.
+    #[arg(long, hide = true)]
+    memory_child: Option<sim::bench::MemoryRun>,
+}
+
+impl From<BenchArgs> for BenchOptions {
+    fn from(a: BenchArgs) -> Self {
+        BenchOptions {
+            only: a.only,
+            day_passes: a.day_passes,
+            throughput_seeds: a.throughput_seeds,
+            jobs: a.jobs,
+            ranges: a.ranges,
+            hunt_cap: a.hunt_cap,
+            baseline_cap: a.baseline_cap,
+            memory_seeds: a.memory_seeds,
+            week_passes: a.week_passes,
+            memory_child: a.memory_child,
+        }
     }
-    Ok(Duration::from_secs(secs))
 }
 
 /// The progress bar and the wall-clock budget. Wall time only ever decides
@@ -182,7 +287,6 @@ struct Bar {
     )]
     started: std::time::Instant,
     budget: Option<Duration>,
-    digest: Option<TraceDigest>,
 }
 
 impl Progress for Bar {
@@ -191,12 +295,6 @@ impl Progress for Bar {
             self.bar.set_position(done);
         }
         self.budget.is_none_or(|b| self.started.elapsed() < b)
-    }
-
-    fn seed_trace(&mut self, seed: u64, trace: &Trace) {
-        if let Some(d) = &mut self.digest {
-            d.add(seed, trace.hash());
-        }
     }
 }
 
@@ -219,7 +317,10 @@ fn explore_cmd(args: ExploreArgs) -> ExitCode {
         start_seed: args.start_seed,
         seeds,
         shard: args.shard,
-        passes: args.passes,
+        overrides: Overrides {
+            passes: args.passes,
+            platform: args.platform,
+        },
         find: args.find.unwrap_or_default(),
     };
     let target = if std::io::stderr().is_terminal() && !args.json {
@@ -227,7 +328,7 @@ fn explore_cmd(args: ExploreArgs) -> ExitCode {
     } else {
         ProgressDrawTarget::hidden()
     };
-    let bar = ProgressBar::with_draw_target(seeds.map(|n| n.div_ceil(plan.shard.count)), target);
+    let bar = ProgressBar::with_draw_target(seeds.map(|n| plan.shard.seeds_of(n)), target);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos}/{len} seeds  {per_sec}  eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -237,10 +338,14 @@ fn explore_cmd(args: ExploreArgs) -> ExitCode {
         bar,
         started,
         budget: args.duration,
-        digest: args.digest.then(TraceDigest::default),
+    };
+    let options = Options {
+        jobs: args.jobs.unwrap_or_else(available_jobs),
+        keep_going: args.keep_going,
+        digest: args.digest,
     };
     eprintln!(
-        "exploring variant {} from seed {} ({}), shard {}/{}",
+        "exploring variant {} from seed {} ({}), shard {}/{}, {} job{}{}",
         plan.variant,
         plan.start_seed,
         seeds.map_or_else(
@@ -248,23 +353,38 @@ fn explore_cmd(args: ExploreArgs) -> ExitCode {
             |n| format!("{n} seeds")
         ),
         plan.shard.index,
-        plan.shard.count
+        plan.shard.count,
+        options.jobs,
+        if options.jobs.get() == 1 { "" } else { "s" },
+        if options.keep_going {
+            ", keep going"
+        } else {
+            ""
+        }
     );
-    let (summary, finding) = explore(&plan, &mut progress);
+    let explored = sim::explore::explore_with(&plan, options, &mut progress);
     progress.bar.finish_and_clear();
     let wall = started.elapsed();
     if args.json {
-        print_json(&plan, &summary, finding.as_ref(), wall);
+        let report = ExploreReport::new(&plan, options, &explored, wall);
+        match serde_json::to_string(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("cannot write the JSON report: {e}");
+                return Exit::BadInput.into();
+            }
+        }
     } else {
-        print_summary(&summary, wall);
+        print_summary(&explored.summary, wall);
+        if let Some(d) = explored.digest {
+            println!("digest {d}");
+        }
     }
-    if let Some(d) = progress.digest {
-        println!("digest {d}");
-    }
+    let Explored { finding, .. } = explored;
     match finding {
         None => {
             eprintln!("no violation found");
-            ExitCode::SUCCESS
+            Exit::Clean.into()
         }
         Some(f) => {
             eprintln!(
@@ -278,9 +398,9 @@ fn explore_cmd(args: ExploreArgs) -> ExitCode {
             eprintln!("\nlast trace lines:\n{}", f.tail);
             eprintln!(
                 "replay with:\n  {}",
-                replay_command(f.seed, plan.variant, plan.passes)
+                replay_command(f.seed, plan.variant, plan.overrides)
             );
-            ExitCode::from(1)
+            Exit::Violation.into()
         }
     }
 }
@@ -294,140 +414,79 @@ fn print_summary(summary: &Summary, wall: Duration) {
     );
 }
 
-fn print_json(
-    plan: &Plan,
-    summary: &Summary,
-    finding: Option<&sim::explore::Finding>,
-    wall: Duration,
-) {
-    let finding = finding.map(|f| {
-        serde_json::json!({
-            "seed": f.seed,
-            "kind": f.violation.kind.as_str(),
-            "label": f.violation.label(),
-            "detail": f.violation.to_string(),
-            "replay": replay_command(f.seed, plan.variant, plan.passes),
-        })
-    });
-    let out = serde_json::json!({
-        "variant": plan.variant.as_str(),
-        "start_seed": plan.start_seed,
-        "shard": format!("{}/{}", plan.shard.index, plan.shard.count),
-        "summary": summary,
-        "wall_secs": wall.as_secs_f64(),
-        "finding": finding,
-    });
-    println!("{out}");
+fn merge_cmd(args: MergeArgs) -> ExitCode {
+    let merged = sim::merge::collect_files(&args.paths)
+        .map_err(|e| vec![e])
+        .and_then(|files| sim::merge::merge(&files));
+    let merged = match merged {
+        Ok(m) => m,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("nothing merged");
+            return Exit::BadInput.into();
+        }
+    };
+    if args.json {
+        match serde_json::to_string(&merged) {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("cannot write the JSON report: {e}");
+                return Exit::BadInput.into();
+            }
+        }
+    } else {
+        print!("{merged}");
+    }
+    if merged.finding.is_some() {
+        Exit::Violation.into()
+    } else {
+        Exit::Clean.into()
+    }
 }
 
 fn replay_cmd(args: ReplayArgs) -> ExitCode {
-    let swarm = Swarm::from_seed(args.seed, args.passes);
+    let swarm = Swarm::from_seed(
+        args.seed,
+        Overrides {
+            passes: args.passes,
+            platform: args.platform,
+        },
+    );
     let rt = sim_runtime();
-    let outcome = run_seed(&rt, args.variant, &swarm);
-    println!("variant      {}", args.variant);
-    print!("{}", swarm.describe());
-    println!("--- trace ---");
-    print!("{}", outcome.trace.render());
-    println!("--- verdict ---");
+    // Everything goes through one stream, and the trace streams as the run
+    // writes it: nothing is kept, so a long replay's memory does not grow
+    // with its passes, and a reader that stops early (`| head`) ends the
+    // printing, not the process.
+    let out = Rc::new(RefCell::new(Stream::new(io::stdout())));
+    out.borrow_mut().text(&format!(
+        "variant      {}\n{}--- trace ---\n",
+        args.variant,
+        swarm.describe()
+    ));
+    let outcome = run_seed_with(
+        &rt,
+        args.variant,
+        &swarm,
+        Keep::Tail(0),
+        vec![Box::new(Rc::clone(&out))],
+    );
+    let mut out = out.borrow_mut();
+    out.text("--- verdict ---\n");
     if outcome.violations.is_empty() {
-        println!("no violation");
-        return ExitCode::SUCCESS;
+        out.text("no violation\n");
     }
     for v in &outcome.violations {
-        println!("{v}");
+        out.text(&format!("{v}\n"));
     }
-    ExitCode::from(1)
-}
-
-/// Runs scripts on the chosen backend.
-enum Runner {
-    /// The simulated store, on the paused runtime.
-    Sim,
-    /// A scratch database on the user's Postgres.
-    #[cfg(feature = "postgres")]
-    Postgres(Box<(tokio::runtime::Runtime, Option<sim::postgres::Scratch>)>),
-}
-
-impl Runner {
-    fn new(backend: Backend) -> Result<Self, String> {
-        match backend {
-            Backend::Sim => Ok(Runner::Sim),
-            Backend::Postgres => Self::postgres(),
-        }
+    if let Err(e) = out.finish() {
+        eprintln!("cannot write the replay: {e}");
     }
-
-    #[cfg(not(feature = "postgres"))]
-    fn postgres() -> Result<Self, String> {
-        Err(
-            "this sim was built without the Postgres backend; build it with the `postgres` \
-             feature: cargo run -p sim --features postgres -- run --backend postgres PATH..."
-                .to_owned(),
-        )
-    }
-
-    /// Creates the scratch database on DATABASE_URL's server.
-    #[cfg(feature = "postgres")]
-    fn postgres() -> Result<Self, String> {
-        let url = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .ok_or(
-                "--backend postgres needs DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/DB \
-             (a role with CREATEDB: a scratch database is created and dropped)",
-            )?;
-        let rt = sim::postgres::pg_runtime();
-        let scratch = rt
-            .block_on(sim::postgres::Scratch::create(&url))
-            .map_err(|e| format!("cannot use the Postgres server at DATABASE_URL: {e}"))?;
-        Ok(Runner::Postgres(Box::new((rt, Some(scratch)))))
-    }
-
-    /// One run; on Postgres, a divergence from the simulated table counts as
-    /// an unmet expectation.
-    fn run(
-        &mut self,
-        sim_rt: &tokio::runtime::Runtime,
-        script: &sim::scenario::Script,
-        variant: Variant,
-    ) -> Result<sim::scenario::ScriptRun, String> {
-        match self {
-            Runner::Sim => Ok(sim::scenario::run_script(sim_rt, script, variant)),
-            #[cfg(feature = "postgres")]
-            Runner::Postgres(pg) => {
-                let (rt, scratch) = &**pg;
-                let scratch = scratch.as_ref().ok_or("the scratch database is gone")?;
-                let run = rt
-                    .block_on(async {
-                        scratch.reset().await?;
-                        sim::postgres::run_script_pg(script, variant, &scratch.db).await
-                    })
-                    .map_err(|e| format!("Postgres: {e}"))?;
-                let mut verdict = run.verdict;
-                verdict.differences.extend(
-                    run.divergences
-                        .into_iter()
-                        .map(|d| format!("Postgres and the simulated table disagree: {d}")),
-                );
-                Ok(sim::scenario::ScriptRun {
-                    outcome: run.outcome,
-                    firings: run.firings,
-                    verdict,
-                })
-            }
-        }
-    }
-
-    /// Drops the scratch database, if there is one.
-    fn finish(&mut self) {
-        #[cfg(feature = "postgres")]
-        if let Runner::Postgres(pg) = self
-            && let (rt, Some(scratch)) = (&pg.0, pg.1.take())
-        {
-            let name = scratch.name().to_owned();
-            if let Err(e) = rt.block_on(scratch.drop_database()) {
-                eprintln!("note: could not drop the scratch database {name}: {e}");
-            }
-        }
+    if outcome.violations.is_empty() {
+        Exit::Clean.into()
+    } else {
+        Exit::Violation.into()
     }
 }
 
@@ -436,12 +495,12 @@ fn run_cmd(args: RunArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::from(2);
+            return Exit::BadInput.into();
         }
     };
     if files.is_empty() {
         eprintln!("no scenario files (*.yaml) under the given paths");
-        return ExitCode::from(2);
+        return Exit::BadInput.into();
     }
     let scripts = match sim::scenario::load_all(&files) {
         Ok(s) => s,
@@ -454,7 +513,7 @@ fn run_cmd(args: RunArgs) -> ExitCode {
                 errors.len(),
                 if errors.len() == 1 { "" } else { "s" }
             );
-            return ExitCode::from(2);
+            return Exit::BadInput.into();
         }
     };
     if let (Some(_), Some(s)) = (
@@ -465,60 +524,56 @@ fn run_cmd(args: RunArgs) -> ExitCode {
             "{}: --explore-seed needs an `explore:` block",
             s.file.display()
         );
-        return ExitCode::from(2);
+        return Exit::BadInput.into();
     }
     let rt = sim_runtime();
-    let mut runner = match Runner::new(args.backend) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+    let jobs = args.jobs.unwrap_or_else(available_jobs);
     let mut rows = Vec::new();
-    for script in &scripts {
-        if let (Backend::Postgres, Some(why)) = (args.backend, &script.sim_only) {
-            println!("skipped {} (sim only: {why})", script.name);
-            continue;
-        }
-        for &variant in &script.variants {
-            if args.variant.is_some_and(|v| v != variant) {
+    let mut record = |script, run| record_run(&mut rows, args.trace, script, run);
+    if args.backend == Backend::Sim {
+        let select = sim::scenario::runs::Rows {
+            variant: args.variant,
+            explore_seed: args.explore_seed,
+            jobs,
+            keep: if args.trace { Keep::All } else { Keep::Tail(0) },
+        };
+        sim::scenario::runs::run_rows(&scripts, select, &mut record);
+    } else {
+        let mut runner = match Runner::new(args.backend) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{e}");
+                return Exit::BadInput.into();
+            }
+        };
+        for script in &scripts {
+            if let Some(why) = &script.sim_only {
+                eprintln!("skipped {} (sim only: {why})", script.name);
                 continue;
             }
-            let run = match (args.explore_seed, &script.explore) {
-                (Some(seed), Some(ex)) => {
-                    sim::scenario::strikes::run_strikes(&rt, script, ex, variant, seed)
+            for &variant in &script.variants {
+                if args.variant.is_some_and(|v| v != variant) {
+                    continue;
                 }
-                _ => match runner.run(&rt, script, variant) {
-                    Ok(run) => run,
+                match runner.run(&rt, script, variant) {
+                    Ok(run) => record(script, run),
                     Err(e) => {
                         eprintln!("{} / {variant}: {e}", script.name);
                         runner.finish();
-                        return ExitCode::from(2);
+                        return Exit::BadInput.into();
                     }
-                },
-            };
-            if args.trace {
-                println!(
-                    "=== {} / {variant} ({}) ===",
-                    script.name,
-                    script.file.display()
-                );
-                print!("{}", run.outcome.trace.render());
-                for v in &run.outcome.violations {
-                    println!("violation: {v}");
                 }
-                println!();
             }
-            rows.push((script, run.verdict));
         }
+        runner.finish();
     }
-    runner.finish();
     if rows.is_empty() {
         eprintln!("no scenario names the requested variant; nothing was run");
-        return ExitCode::from(2);
+        return Exit::BadInput.into();
     }
-    print_verdicts(&rows);
+    if !args.json {
+        print!("{}", table::render(&rows));
+    }
     let extra_unmet = match (args.explore_seed, args.backend) {
         (None, Backend::Sim) => sim::scenario::sections::run_sections(
             &rt,
@@ -527,97 +582,59 @@ fn run_cmd(args: RunArgs) -> ExitCode {
                 variant: args.variant,
                 exhaustive: args.exhaustive,
                 max_schedules: args.max_schedules,
+                jobs,
             },
-            &mut |line| println!("{line}"),
+            &mut |line| {
+                if args.json {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+            },
         ),
         _ => 0,
     };
-    let unmet = rows.iter().filter(|(_, v)| !v.met()).count();
-    if unmet == 0 && extra_unmet > 0 {
-        println!(
-            "
-{extra_unmet} exhaustive/explore verdict(s) NOT MET (above)"
-        );
-        return ExitCode::from(1);
+    let (summary, exit) = table::summary(&rows, extra_unmet);
+    if args.json {
+        println!("{}", table::json(&rows, extra_unmet));
+        eprint!("{summary}");
+    } else {
+        print!("{summary}");
     }
-    if unmet == 0 {
-        println!("\n{} runs, every expectation met", rows.len());
-        return ExitCode::SUCCESS;
-    }
-    println!(
-        "\n{} runs, {unmet} expectation{} NOT MET{}:",
-        rows.len(),
-        if unmet == 1 { "" } else { "s" },
-        match extra_unmet {
-            0 => String::new(),
-            n => format!(" (and {n} exhaustive/explore verdict(s) above)"),
-        }
-    );
-    for (script, v) in rows.iter().filter(|(_, v)| !v.met()) {
-        println!(
-            "\n{} / {} ({})",
-            script.name,
-            v.variant,
-            script.file.display()
-        );
-        for d in &v.differences {
-            println!("  {d}");
-        }
-        println!(
-            "  replay: sim run {} --variant {} --trace",
-            script.file.display(),
-            v.variant
-        );
-    }
-    ExitCode::from(1)
+    exit.into()
 }
 
-fn print_verdicts(rows: &[(&sim::scenario::Script, sim::scenario::Verdict)]) {
-    let name_w = rows
-        .iter()
-        .map(|(s, _)| s.name.len())
-        .max()
-        .unwrap_or(0)
-        .max(8);
-    let cell = |xs: Vec<String>| {
-        if xs.is_empty() {
-            "-".to_owned()
-        } else {
-            xs.join(" ")
+/// Prints `run`'s trace when asked and keeps its verdict for the table.
+fn record_run<'a>(
+    rows: &mut Vec<(&'a sim::scenario::Script, sim::scenario::Verdict)>,
+    trace: bool,
+    script: &'a sim::scenario::Script,
+    run: sim::scenario::ScriptRun,
+) {
+    if trace {
+        println!(
+            "=== {} / {} ({}) ===",
+            script.name,
+            run.verdict.variant,
+            script.file.display()
+        );
+        print!("{}", run.outcome.trace.render());
+        for v in &run.outcome.violations {
+            println!("violation: {v}");
         }
-    };
-    let table: Vec<(String, String, String, String, String)> = rows
-        .iter()
-        .map(|(s, v)| {
-            (
-                s.name.clone(),
-                v.variant.to_string(),
-                cell(v.flips.iter().map(ToString::to_string).collect()),
-                cell(v.labels.clone()),
-                if v.met() {
-                    "met".to_owned()
-                } else {
-                    "NOT MET".to_owned()
-                },
-            )
-        })
-        .collect();
-    let flips_w = table.iter().map(|r| r.2.len()).max().unwrap_or(0).max(5);
-    let viol_w = table.iter().map(|r| r.3.len()).max().unwrap_or(0).max(10);
-    println!(
-        "{:<name_w$}  {:<8}  {:<flips_w$}  {:<viol_w$}  expectation",
-        "scenario", "variant", "flips", "violations"
-    );
-    for (n, v, f, vi, m) in table {
-        println!("{n:<name_w$}  {v:<8}  {f:<flips_w$}  {vi:<viol_w$}  {m}");
+        println!();
     }
+    rows.push((script, run.verdict));
 }
 
 fn shrink_cmd(args: ShrinkArgs) -> ExitCode {
     let request = sim::shrink::Request {
         seed: args.seed,
         variant: args.variant,
-        passes: args.passes,
+        overrides: Overrides {
+            passes: args.passes,
+            platform: args.platform,
+        },
         find: args.find.unwrap_or_default(),
     };
     let rt = sim_runtime();
@@ -625,22 +642,22 @@ fn shrink_cmd(args: ShrinkArgs) -> ExitCode {
         Ok(s) => s,
         Err(e @ sim::shrink::ShrinkError::Internal(_)) => {
             eprintln!("{e}");
-            return ExitCode::from(2);
+            return Exit::BadInput.into();
         }
         Err(e) => {
             eprintln!("{e}; nothing written");
-            return ExitCode::from(1);
+            return Exit::Violation.into();
         }
     };
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty())
         && let Err(e) = std::fs::create_dir_all(dir)
     {
         eprintln!("cannot create {}: {e}", dir.display());
-        return ExitCode::from(2);
+        return Exit::BadInput.into();
     }
     if let Err(e) = std::fs::write(&args.output, &shrunk.yaml) {
         eprintln!("cannot write {}: {e}", args.output.display());
-        return ExitCode::from(2);
+        return Exit::BadInput.into();
     }
     println!("kept       {}", shrunk.target);
     println!("timed at   {}", shrunk.anchor);
@@ -652,27 +669,32 @@ fn shrink_cmd(args: ShrinkArgs) -> ExitCode {
     }
     println!("wrote      {}", args.output.display());
     println!("check with: sim run {}", args.output.display());
-    ExitCode::SUCCESS
+    Exit::Clean.into()
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let exit = if e.use_stderr() {
+                Exit::BadInput
+            } else {
+                Exit::Clean
+            };
             let _ = e.print();
-            return ExitCode::from(code);
+            return exit.into();
         }
     };
     match cli.command {
         Command::Explore(args) => explore_cmd(args),
         Command::Replay(args) => replay_cmd(args),
-        Command::Bench(args) => sim::bench::main(&args),
+        Command::Bench(args) => sim::bench::main(&args.into()).into(),
         Command::Run(args) => run_cmd(args),
         Command::Shrink(args) => shrink_cmd(args),
+        Command::Merge(args) => merge_cmd(args),
         Command::Schema => {
             print!("{}", sim::scenario::model::schema_json());
-            ExitCode::SUCCESS
+            Exit::Clean.into()
         }
     }
 }

@@ -21,22 +21,34 @@ pub struct Firing {
 }
 
 /// Fires each step at the `nth` firing of its hook that matches its
-/// workspace filter, and logs every firing (exhaustive mode enumerates
-/// placements over a baseline run's log).
+/// workspace filter, and logs every firing when asked (exhaustive mode
+/// enumerates placements over a baseline run's log).
 pub struct ScriptDirector {
     steps: Vec<HookStep>,
     matched: Vec<u64>,
     log: Rc<RefCell<Vec<Firing>>>,
+    logging: bool,
 }
 
 impl ScriptDirector {
-    /// A director for `steps`.
+    /// A director for `steps` that logs every firing.
     pub fn new(steps: Vec<HookStep>) -> Self {
         let matched = vec![0; steps.len()];
         Self {
             steps,
             matched,
             log: Rc::default(),
+            logging: true,
+        }
+    }
+
+    /// A director for `steps` that logs no firing: the log grows with
+    /// simulated time (every pass fires hooks for every row), so a run
+    /// kept for its verdict only (`sim run`) must not keep it.
+    pub fn unlogged(steps: Vec<HookStep>) -> Self {
+        Self {
+            logging: false,
+            ..Self::new(steps)
         }
     }
 
@@ -49,10 +61,12 @@ impl ScriptDirector {
 
 impl Director for ScriptDirector {
     fn at_hook(&mut self, hook: Hook, ws: Option<&WorkspaceId>, _world: &World) -> Vec<Action> {
-        self.log.borrow_mut().push(Firing {
-            hook,
-            ws: ws.cloned(),
-        });
+        if self.logging {
+            self.log.borrow_mut().push(Firing {
+                hook,
+                ws: ws.cloned(),
+            });
+        }
         let mut out = Vec::new();
         for (step, count) in self.steps.iter().zip(self.matched.iter_mut()) {
             if !step.matches(hook, ws) {

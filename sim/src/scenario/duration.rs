@@ -12,12 +12,15 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::limits::MAX_DURATION_MS;
+
 /// A signed duration in milliseconds, as written in a scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Dur(pub i64);
 
 impl Dur {
-    /// Parses `<int><unit>` (`ms|s|m|h`), with an optional leading `-`.
+    /// Parses `<int><unit>` (`ms|s|m|h`), with an optional leading `-`, of at
+    /// most [`MAX_DURATION_MS`] either way.
     pub fn parse(text: &str) -> Result<Dur, String> {
         let expected = "a duration like 250ms, 30s, 2m or 1h (an integer and a unit ms|s|m|h)";
         let (neg, body) = match text.strip_prefix('-') {
@@ -29,11 +32,9 @@ impl Dur {
             .unwrap_or(body.len());
         let (digits, unit) = body.split_at(split);
         if digits.is_empty() {
-            return Err(format!("expected {expected}, found {text:?}"));
+            return Err(format!("expected {expected}, found {:?}", cut(text)));
         }
-        let n: i64 = digits
-            .parse()
-            .map_err(|_| format!("duration {text:?} is too large"))?;
+        let n: i64 = digits.parse().map_err(|_| too_long(text))?;
         let factor = match unit {
             "ms" => 1,
             "s" => 1_000,
@@ -41,18 +42,22 @@ impl Dur {
             "h" => 3_600_000,
             "" => {
                 return Err(format!(
-                    "expected {expected}, found {text:?} (the unit is missing)"
+                    "expected {expected}, found {:?} (the unit is missing)",
+                    cut(text)
                 ));
             }
             other => {
                 return Err(format!(
-                    "expected {expected}, found {text:?} (unknown unit {other:?})"
+                    "expected {expected}, found {:?} (unknown unit {:?})",
+                    cut(text),
+                    cut(other)
                 ));
             }
         };
         let ms = n
             .checked_mul(factor)
-            .ok_or_else(|| format!("duration {text:?} is too large"))?;
+            .filter(|ms| *ms <= MAX_DURATION_MS)
+            .ok_or_else(|| too_long(text))?;
         Ok(Dur(if neg { -ms } else { ms }))
     }
 
@@ -64,6 +69,24 @@ impl Dur {
     /// As a `std::time::Duration`, if it is not negative.
     pub fn std(self) -> Option<std::time::Duration> {
         self.millis().map(std::time::Duration::from_millis)
+    }
+}
+
+/// The sentence for a duration past [`MAX_DURATION_MS`] (or past `i64`).
+fn too_long(text: &str) -> String {
+    format!(
+        "duration {:?} is too long: the maximum is {} (a week)",
+        cut(text),
+        Dur(MAX_DURATION_MS)
+    )
+}
+
+/// `text`, or its first 20 characters and an ellipsis: a 10,000-digit
+/// number is quoted, not printed.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(20) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
     }
 }
 

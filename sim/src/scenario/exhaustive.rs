@@ -14,16 +14,22 @@
 //! adds (a resumed row probed in the next pass) are counted too, but not
 //! enumerated. Schedules are the cartesian
 //! product, enumerated like an odometer (the last step turns fastest), the
-//! first `max` of them when the product is larger.
+//! first `max` of them when the product is larger. Schedule `i` of that
+//! order is computed from `i` alone, so schedules run on several workers
+//! ([`crate::parallel`]) and are still taken, and reported, in that order.
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::num::NonZeroUsize;
 
 use reconciler_core::Variant;
 use tokio::runtime::Runtime;
 
-use super::script::{Label, Script};
+use super::script::Script;
 use super::verdict::{labels, run_script};
+use crate::oracle::Label;
+use crate::parallel::{self, Flow, Workers};
+use crate::run::sim_runtime;
 
 /// The cap on schedules per scenario and variant unless told otherwise.
 pub const DEFAULT_MAX_SCHEDULES: u64 = 10_000;
@@ -162,9 +168,32 @@ impl fmt::Display for ScheduleReport {
     }
 }
 
+/// What one schedule showed, as it travels from its worker.
+struct Placed {
+    /// Some step found fewer matching firings than its `nth`.
+    unfired: bool,
+    /// Some step found more matching firings than in the baseline.
+    grown: bool,
+    /// The labels of its violations, if it had any.
+    labels: Option<Vec<String>>,
+    /// It showed every expected label.
+    shows_expected: bool,
+}
+
+/// Schedules a worker claims at a time (a scripted run is a few hundred
+/// microseconds).
+const CHUNK: u64 = 4;
+
 /// Runs every placement of `script`'s hook steps against `variant` (at
-/// most `max` schedules) and reports what they showed.
-pub fn enumerate(rt: &Runtime, script: &Script, variant: Variant, max: u64) -> ScheduleReport {
+/// most `max` schedules) on `jobs` workers and reports what they showed.
+/// The baseline runs on `rt`; the report does not depend on `jobs`.
+pub fn enumerate(
+    rt: &Runtime,
+    script: &Script,
+    variant: Variant,
+    max: u64,
+    jobs: NonZeroUsize,
+) -> ScheduleReport {
     let baseline = Script {
         hooked: Vec::new(),
         ..script.clone()
@@ -207,70 +236,68 @@ pub fn enumerate(rt: &Runtime, script: &Script, variant: Variant, max: u64) -> S
         first_violating: None,
         first_showing: None,
     };
-    let mut seen = BTreeSet::new();
-    let mut nths = vec![1u64; ranges.len()];
-    let mut placed = script.clone();
-    loop {
-        if report.explored >= max {
-            break;
-        }
-        for (step, &n) in placed.hooked.iter_mut().zip(&nths) {
+    let (base_counts, expected) = (report.baseline_firings.clone(), report.expected.clone());
+    let run_one = |rt: &mut Runtime, i: u64| -> (Placed, Flow) {
+        let mut placed = script.clone();
+        for (step, n) in placed.hooked.iter_mut().zip(schedule(i, &ranges)) {
             step.nth = n;
         }
         let run = run_script(rt, &placed, variant);
-        report.explored += 1;
         let counts: Vec<u64> = placed
             .hooked
             .iter()
             .map(|s| matching(&run.firings, s))
             .collect();
-        if placed.hooked.iter().zip(&counts).any(|(s, &c)| c < s.nth) {
-            report.unfired += 1;
-        }
-        if counts
-            .iter()
-            .zip(&report.baseline_firings)
-            .any(|(c, b)| c > b)
-        {
-            report.grown += 1;
-        }
         let violations = &run.outcome.violations;
-        if !violations.is_empty() {
-            report.violated += 1;
-            let l = labels(violations);
-            seen.extend(l.iter().cloned());
-            if report.first_violating.is_none() {
-                report.first_violating = Some((nths.clone(), l));
-            }
-            if report.first_showing.is_none()
-                && !report.expected.is_empty()
-                && report
-                    .expected
+        let result = Placed {
+            unfired: placed.hooked.iter().zip(&counts).any(|(s, &c)| c < s.nth),
+            grown: counts.iter().zip(&base_counts).any(|(c, b)| c > b),
+            labels: (!violations.is_empty()).then(|| labels(violations)),
+            shows_expected: !expected.is_empty()
+                && expected
                     .iter()
-                    .all(|e| violations.iter().any(|v| e.matches(v)))
-            {
-                report.first_showing = Some(nths.clone());
+                    .all(|e| violations.iter().any(|v| e.matches(v))),
+        };
+        (result, Flow::Go)
+    };
+    let schedules = u64::try_from(total).unwrap_or(u64::MAX).min(max);
+    let mut seen = BTreeSet::new();
+    parallel::ordered(
+        Workers { jobs, chunk: CHUNK },
+        Some(schedules),
+        sim_runtime,
+        run_one,
+        |i, placed: Placed| {
+            report.explored += 1;
+            report.unfired += u64::from(placed.unfired);
+            report.grown += u64::from(placed.grown);
+            if let Some(l) = placed.labels {
+                report.violated += 1;
+                seen.extend(l.iter().cloned());
+                if report.first_violating.is_none() {
+                    report.first_violating = Some((schedule(i, &ranges), l));
+                }
+                if report.first_showing.is_none() && placed.shows_expected {
+                    report.first_showing = Some(schedule(i, &ranges));
+                }
             }
-        }
-        if !advance(&mut nths, &ranges) {
-            break;
-        }
-    }
+            true
+        },
+    );
     report.seen = seen.into_iter().collect();
     report
 }
 
-/// Turns the odometer one notch (last digit fastest); false once every
-/// schedule has been produced.
-fn advance(nths: &mut [u64], ranges: &[u64]) -> bool {
+/// Schedule `i` of the odometer order over `ranges` (the last step turns
+/// fastest): each step's `nth`, from 1.
+fn schedule(i: u64, ranges: &[u64]) -> Vec<u64> {
+    let mut rest = i;
+    let mut nths = vec![1; ranges.len()];
     for (n, &r) in nths.iter_mut().zip(ranges).rev() {
-        if *n < r {
-            *n += 1;
-            return true;
-        }
-        *n = 1;
+        *n = 1 + rest % r;
+        rest /= r;
     }
-    false
+    nths
 }
 
 fn step_hook(step: &super::HookStep) -> String {
@@ -282,19 +309,23 @@ fn step_hook(step: &super::HookStep) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::advance;
+    use std::collections::BTreeSet;
+
+    use super::schedule;
 
     #[test]
     fn the_odometer_visits_every_schedule_once_in_order() {
         let ranges = [2, 1, 3];
-        let mut nths = vec![1, 1, 1];
-        let mut seen = vec![nths.clone()];
-        while advance(&mut nths, &ranges) {
-            seen.push(nths.clone());
-        }
-        assert_eq!(seen.len(), 6);
+        let seen: Vec<Vec<u64>> = (0..6).map(|i| schedule(i, &ranges)).collect();
+        assert_eq!(seen[0], vec![1, 1, 1]);
         assert_eq!(seen[1], vec![1, 1, 2]);
         assert_eq!(seen[3], vec![2, 1, 1]);
         assert_eq!(seen[5], vec![2, 1, 3]);
+        let distinct: BTreeSet<&Vec<u64>> = seen.iter().collect();
+        assert_eq!(distinct.len(), 6, "every schedule once");
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]),
+            "in odometer (lexicographic) order"
+        );
     }
 }

@@ -7,16 +7,20 @@
 //! driven by the [`ScriptDirector`] → a [`Verdict`]. [`load`] does the
 //! first three for one file; nothing runs unless every file loads.
 
+pub mod bounds;
+pub mod budget;
 pub mod director;
 pub mod duration;
 pub mod error;
 pub mod exhaustive;
 pub mod model;
 pub mod parse;
+pub mod runs;
 pub mod script;
 pub mod sections;
 pub mod strikes;
 pub mod syntax;
+pub mod table;
 pub mod validate;
 pub mod verdict;
 
@@ -24,10 +28,10 @@ use std::path::{Path, PathBuf};
 
 pub use director::{Firing, ScriptDirector};
 pub use error::ScenarioError;
-pub use script::{Expected, Explore, HookStep, Label, Script};
+pub use script::{Expected, Explore, HookStep, Script};
 pub use verdict::{
-    ScriptRun, Verdict, judge, run_directed, run_script, script_rules, script_setup,
-    script_setup_timed,
+    FlipLog, ScriptRun, Verdict, judge, judge_flips, run_directed, run_directed_keeping,
+    run_script, run_script_keeping, script_rules, script_setup, script_setup_timed,
 };
 
 /// Reads, parses and validates one scenario file.

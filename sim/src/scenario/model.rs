@@ -52,6 +52,12 @@ impl<T: PartialEq> PartialEq for Located<T> {
 
 impl<T: Eq> Eq for Located<T> {}
 
+impl<T: std::hash::Hash> std::hash::Hash for Located<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.hash(state);
+    }
+}
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = serde_saphyr::Spanned::<T>::deserialize(d)?;
@@ -83,18 +89,29 @@ impl<T: JsonSchema> JsonSchema for Located<T> {
     }
 }
 
-/// A reconciler variant as named in scenario files.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum VariantName {
-    /// Before PR #2283.
-    Legacy,
-    /// As merged in PR #2283.
-    Pr2283,
-    /// This project's recommendation.
-    Hardened,
+/// A reconciler variant as named in scenario files: any of the core's
+/// `Variant::ALL`, checked by `validate` (so the language never keeps a copy
+/// of the list).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(transparent)]
+pub struct VariantName(pub String);
+
+impl JsonSchema for VariantName {
+    fn schema_name() -> Cow<'static, str> {
+        "Variant".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = reconciler_core::Variant::ALL
+            .iter()
+            .map(|v| v.as_str())
+            .collect();
+        json_schema!({
+            "description": "A reconciler variant.",
+            "type": "string",
+            "enum": names
+        })
+    }
 }
 
 /// One race scenario: a fleet, the world's behaviour, the steps that make
@@ -117,6 +134,15 @@ pub struct Scenario {
     /// Reconciler configuration overrides (defaults: the reference values).
     #[serde(default)]
     pub config: Option<Located<ConfigSpec>>,
+    /// How many reconciler replicas run (default 1): a number (their
+    /// processes start evenly spread over one interval) or a list of the
+    /// instants each starts at (`[0s, 10ms]`).
+    #[serde(default)]
+    pub replicas: Option<Located<ReplicasSpec>>,
+    /// The platform's code and behaviour (defaults: as merged, current
+    /// version).
+    #[serde(default)]
+    pub platform: Option<Located<PlatformSpec>>,
     /// The `workspaces` rows at the start, with their instances' real
     /// states; at least one row, ids unique.
     pub fleet: Located<Vec<Located<FleetRow>>>,
@@ -214,6 +240,139 @@ pub struct FleetRow {
     pub updated_at: Option<Located<Dur>>,
 }
 
+/// How many replicas, or when each starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplicasSpec {
+    /// This many, evenly spread over one interval.
+    Count(u64),
+    /// One per instant, each starting then.
+    Phases(Vec<Located<Dur>>),
+}
+
+impl<'de> Deserialize<'de> for ReplicasSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ReplicasSpec;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a number of replicas, or a list of their start instants like [0s, 10ms]",
+                )
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ReplicasSpec, E> {
+                Ok(ReplicasSpec::Count(v))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ReplicasSpec, E> {
+                u64::try_from(v)
+                    .map(ReplicasSpec::Count)
+                    .map_err(|_| E::custom("expected a number of replicas of 1 or more"))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ReplicasSpec, A::Error> {
+                let mut out = Vec::new();
+                while let Some(d) = seq.next_element::<Located<Dur>>()? {
+                    out.push(d);
+                }
+                Ok(ReplicasSpec::Phases(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for ReplicasSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Replicas".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let dur = generator.subschema_for::<Dur>();
+        json_schema!({
+            "description": "How many reconciler replicas run (evenly spread over one interval), or the instant each starts at.",
+            "oneOf": [
+                { "type": "integer", "minimum": 1 },
+                { "type": "array", "items": dur, "minItems": 1 }
+            ]
+        })
+    }
+}
+
+/// The platform's code and the details where its versions differ.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformSpec {
+    /// `as-merged` (default) or `hardened` (the fix proposed in
+    /// docs/decisions.md).
+    #[serde(default)]
+    pub mode: Option<PlatformName>,
+    /// Whether every heartbeat writes `updated_at` (`every`, default) or
+    /// only one that changes the status (`on-change`).
+    #[serde(default)]
+    pub heartbeat: Option<HeartbeatName>,
+    /// What Pause does to a SaaS instance: `stops` it (default, current
+    /// platforms) or leaves it running (`status-only`, older ones).
+    #[serde(default)]
+    pub pause: Option<PauseName>,
+    /// How a restart provisions: `sync` (default, current platforms) or in
+    /// a goroutine (`async`, older ones).
+    #[serde(default)]
+    pub provision: Option<ProvisionName>,
+}
+
+/// The platform's code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlatformName {
+    /// As merged.
+    AsMerged,
+    /// With the proposed fix.
+    Hardened,
+}
+
+/// Which heartbeats write the row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeartbeatName {
+    /// Every beat.
+    Every,
+    /// Only a beat that changes the status.
+    OnChange,
+}
+
+/// What Pause does to the instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PauseName {
+    /// Stops it.
+    Stops,
+    /// Leaves it running.
+    StatusOnly,
+}
+
+/// How a restart provisions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProvisionName {
+    /// In the cycle.
+    Sync,
+    /// In a goroutine.
+    Async,
+}
+
+/// What the control plane answers for a reaped instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum ReapedName {
+    /// HTTP 404.
+    #[serde(rename = "404")]
+    NotFound,
+    /// `200 {"state": "terminated"}`.
+    #[serde(rename = "terminated")]
+    Terminated,
+}
+
 /// How the control plane behaves.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -221,6 +380,15 @@ pub struct CpSpec {
     /// Latency of every request (default 20ms).
     #[serde(default)]
     pub latency: Option<Located<Latency>>,
+    /// What it answers for a reaped instance: `404` (default) or
+    /// `terminated`.
+    #[serde(default)]
+    pub reaped: Option<ReapedName>,
+    /// How far behind the cloud its view is (eventual consistency; default
+    /// 0s): a just-launched instance is not found for this long, and a
+    /// just-terminated one still runs.
+    #[serde(default)]
+    pub lag: Option<Located<Dur>>,
     /// Per-instance overrides, by instance id.
     #[serde(default)]
     pub instances: indexmap::IndexMap<String, Located<InstanceSpec>>,
@@ -251,6 +419,12 @@ pub enum FailName {
     /// A 2xx body that does not decode.
     #[serde(rename = "garbage")]
     Garbage,
+    /// A 2xx body that decodes to an empty state (`{}`).
+    #[serde(rename = "empty")]
+    Empty,
+    /// A 2xx body whose state is a word the client does not know.
+    #[serde(rename = "unknown")]
+    Unknown,
 }
 
 /// How the store behaves.
@@ -267,12 +441,11 @@ pub struct StoreSpec {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
-    /// `<before|after> <select|resolve|probe|answer|reconfirm|flip|pass>
-    /// [workspace-id]`.
+    /// `<before|after> <point> [workspace-id]`, the point one of the
+    /// reconciler's (`select`, `probe`, …) or a platform flow's step
+    /// (`restart.stop`, `pause.status`, …).
     #[serde(default)]
-    #[schemars(regex(
-        pattern = r"^(before|after) (select|resolve|probe|answer|reconfirm|flip|pass)( \S+)?$"
-    ))]
+    #[schemars(schema_with = "hook_schema")]
     pub on: Option<Located<String>>,
     /// 1-based occurrence among the matching firings (default 1).
     #[serde(default)]
@@ -324,9 +497,10 @@ impl JsonSchema for Actions {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let usage: Vec<&str> = crate::actors::verbs().map(|v| v.usage).collect();
         let action = json_schema!({
             "type": "string",
-            "description": "delete WS | orphan_sweep WS | clear_instance WS | reprovision WS | degrade WS | recover WS | pause WS | resume WS | set_status WS STATUS | terminate I | stop I | start I | cp_slow LATENCY for DURATION | cp_error [COUNT] [transport|5xx|garbage] | cp_partition for DURATION | db_error [COUNT]"
+            "description": usage.join(" | ")
         });
         json_schema!({
             "description": "One action, or a list of actions.",
@@ -335,19 +509,30 @@ impl JsonSchema for Actions {
     }
 }
 
-/// The expected verdict per variant; one entry per variant in `variants`.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExpectSpec {
-    /// For `legacy`.
-    #[serde(default)]
-    pub legacy: Option<Located<Expectation>>,
-    /// For `pr2283`.
-    #[serde(default)]
-    pub pr2283: Option<Located<Expectation>>,
-    /// For `hardened`.
-    #[serde(default)]
-    pub hardened: Option<Located<Expectation>>,
+/// The expected verdict per variant, keyed by variant name; one entry per
+/// variant in `variants`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(transparent)]
+pub struct ExpectSpec(pub indexmap::IndexMap<Located<String>, Located<Expectation>>);
+
+impl JsonSchema for ExpectSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "Expect".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let each = generator.subschema_for::<Expectation>();
+        let mut properties = serde_json::Map::new();
+        for v in reconciler_core::Variant::ALL {
+            properties.insert(v.as_str().to_owned(), each.clone().into());
+        }
+        json_schema!({
+            "description": "The expected verdict of each variant the scenario runs.",
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false
+        })
+    }
 }
 
 /// What one variant is expected to do.
@@ -367,36 +552,56 @@ pub struct Expectation {
 pub struct ExploreSpec {
     /// How many seeds.
     pub seeds: Located<u64>,
-    /// Per-hook probability that each adversary strikes.
+    /// Per-hook probability that each actor strikes.
     #[serde(default)]
-    pub adversaries: AdversaryOdds,
+    pub actors: ActorOdds,
 }
 
-/// Per-hook strike probability of each adversary, in [0, 1].
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AdversaryOdds {
-    /// Concurrent deletes.
-    #[serde(default)]
-    pub delete: Option<Located<f64>>,
-    /// The orphan sweeper NULLing reaped instances.
-    #[serde(default)]
-    pub orphan_sweep: Option<Located<f64>>,
-    /// Restarts onto a new instance.
-    #[serde(default)]
-    pub reprovision: Option<Located<f64>>,
-    /// The heartbeat handler toggling online/degraded.
-    #[serde(default)]
-    pub heartbeat: Option<Located<f64>>,
-    /// Pause and resume.
-    #[serde(default)]
-    pub pause: Option<Located<f64>>,
-    /// The cloud terminating instances.
-    #[serde(default)]
-    pub terminate: Option<Located<f64>>,
-    /// The cloud stopping or starting instances.
-    #[serde(default)]
-    pub stop: Option<Located<f64>>,
+/// Per-hook strike probability of each striking actor, in [0, 1], keyed by
+/// the actor's name (`crate::actors`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(transparent)]
+pub struct ActorOdds(pub indexmap::IndexMap<Located<String>, Located<f64>>);
+
+impl JsonSchema for ActorOdds {
+    fn schema_name() -> Cow<'static, str> {
+        "ActorOdds".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut properties = serde_json::Map::new();
+        for a in crate::actors::ACTORS.iter().filter(|a| a.strikes_rows()) {
+            properties.insert(
+                a.name.to_owned(),
+                json_schema!({
+                    "description": a.about,
+                    "type": "number",
+                    "minimum": 0.0,
+                    "maximum": 1.0
+                })
+                .into(),
+            );
+        }
+        json_schema!({
+            "description": "Per-hook strike probability of each actor, in [0, 1].",
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false
+        })
+    }
+}
+
+/// The schema of a hook point's text, with every point named.
+fn hook_schema(_: &mut SchemaGenerator) -> Schema {
+    let points: Vec<String> = crate::hook::Point::all()
+        .map(|p| p.to_string().replace('.', "\\."))
+        .collect();
+    let pattern = format!("^(before|after) ({})( \\S+)?$", points.join("|"));
+    json_schema!({
+        "description": "`<before|after> <point> [workspace-id]`",
+        "type": "string",
+        "pattern": pattern
+    })
 }
 
 /// The JSON Schema of scenario files, pretty-printed, as committed in

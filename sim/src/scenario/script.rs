@@ -10,11 +10,12 @@ use indexmap::IndexMap;
 use reconciler_core::{Config, InstanceId, InstanceState, Variant, WorkspaceId};
 
 use crate::action::Action;
-use crate::director::Adversary;
+use crate::actors::Actor;
 use crate::hook::Hook;
-use crate::oracle::{Kind, Violation};
+use crate::oracle::Label;
 use crate::row::Row;
 use crate::shared::CpOverride;
+use crate::world::WorldSettings;
 
 use super::model::Pos;
 
@@ -39,31 +40,6 @@ impl HookStep {
     }
 }
 
-/// A violation label as expected: `kind` alone matches any sub-reason.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Label {
-    /// The kind.
-    pub kind: Kind,
-    /// The sub-reason, if the label names one.
-    pub sub: Option<String>,
-}
-
-impl Label {
-    /// True when `v` is what this label describes.
-    pub fn matches(&self, v: &Violation) -> bool {
-        v.kind == self.kind && self.sub.as_deref().is_none_or(|s| s == v.sub)
-    }
-}
-
-impl std::fmt::Display for Label {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.sub {
-            Some(s) => write!(f, "{}/{s}", self.kind),
-            None => write!(f, "{}", self.kind),
-        }
-    }
-}
-
 /// What one variant is expected to do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Expected {
@@ -78,8 +54,8 @@ pub struct Expected {
 pub struct Explore {
     /// How many seeds.
     pub seeds: u64,
-    /// Per-hook strike probability of each adversary.
-    pub adversaries: Vec<(Adversary, f64)>,
+    /// Per-hook strike probability of each actor.
+    pub actors: Vec<(&'static Actor, f64)>,
 }
 
 /// A scenario ready to run.
@@ -99,6 +75,10 @@ pub struct Script {
     pub sim_only: Option<String>,
     /// The reconciler's configuration.
     pub config: Config,
+    /// When each replica's process starts, one per replica.
+    pub phases: Vec<Duration>,
+    /// The platform and control plane.
+    pub world: WorldSettings,
     /// The rows at the start and their instances' real states, in file
     /// order.
     pub fleet: Vec<(Row, Option<InstanceState>)>,
@@ -112,7 +92,8 @@ pub struct Script {
     pub passes: u64,
     /// The `missed_dead` bound in passes, when the file sets one.
     pub missed_dead_bound: Option<u64>,
-    /// Actions at simulated instants, in file order.
+    /// Actions at simulated instants, in file order (flows among them
+    /// start as the platform runs them).
     pub timed: Vec<(Duration, Action)>,
     /// Steps at hook points, in file order.
     pub hooked: Vec<HookStep>,

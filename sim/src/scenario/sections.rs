@@ -2,6 +2,11 @@
 //! placements (files marked `exhaustive: true`, or all with
 //! `--exhaustive`) and the `explore:` blocks' random strikes. Here rather
 //! than in the binary so that the CLI stays a thin shell over the library.
+//! The schedules of one enumeration and the seeds of one `explore:` block
+//! run on several workers; lines come out in the same order for any
+//! number of them.
+
+use std::num::NonZeroUsize;
 
 use reconciler_core::Variant;
 use tokio::runtime::Runtime;
@@ -18,6 +23,8 @@ pub struct Sections {
     pub exhaustive: bool,
     /// Schedules per scenario and variant before enumeration stops.
     pub max_schedules: u64,
+    /// Worker threads for the schedules and seeds.
+    pub jobs: NonZeroUsize,
 }
 
 /// Runs both sections over `scripts`, handing each printed line to `out`
@@ -45,7 +52,8 @@ pub fn run_sections(
             if let Some(h) = header.take() {
                 out(h);
             }
-            let r = exhaustive::enumerate(rt, script, variant, sections.max_schedules);
+            let r =
+                exhaustive::enumerate(rt, script, variant, sections.max_schedules, sections.jobs);
             out(&format!("  {r}"));
             unmet += usize::from(!r.met());
         }
@@ -57,7 +65,7 @@ pub fn run_sections(
             if let Some(h) = header.take() {
                 out(h);
             }
-            let r = strikes::explore_script(rt, script, ex, variant);
+            let r = strikes::explore_script(script, ex, variant, sections.jobs);
             out(&format!("  {r}"));
             unmet += usize::from(!r.met());
         }

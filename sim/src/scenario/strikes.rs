@@ -4,12 +4,12 @@
 //! Only the strikes are random: the world keeps the script's own seed
 //! ([`super::verdict::SCRIPT_SEED`]), so seed `S` means "these strikes
 //! around this script" and `sim run FILE --explore-seed S` replays it. A
-//! strike picks its target and action the way the swarm director does
-//! ([`row_action`]; usually the row the operation is about; the orphan
-//! sweeper only reaps rows whose instance is really gone), so scripted and
-//! random exploration cannot drift apart.
+//! strike picks its target and action the way the swarm director does (the
+//! actor's own `strike`, from its home in `crate::actors`), at the same hook
+//! points, so scripted and random exploration cannot drift apart.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::path::Path;
 
 use rand::RngExt;
@@ -18,28 +18,38 @@ use tokio::runtime::Runtime;
 
 use super::director::ScriptDirector;
 use super::script::{Explore, Script};
-use super::verdict::{ScriptRun, labels, run_directed};
+use super::verdict::{ScriptRun, labels, run_directed_keeping};
 use crate::action::Action;
-use crate::director::{Adversary, Director, row_action};
+use crate::actors::Actor;
+use crate::director::{Director, strikes_at};
 use crate::hook::Hook;
+use crate::parallel::{self, Flow, Workers};
+use crate::run::sim_runtime;
 use crate::seed::{SimRng, child_rng};
+use crate::trace::Keep;
+
 use crate::world::World;
 
 /// The script's director plus random strikes drawn from one seed.
 pub struct StrikeDirector {
     script: ScriptDirector,
     rng: SimRng,
-    odds: Vec<(Adversary, f64)>,
+    odds: Vec<(&'static Actor, f64)>,
 }
 
 impl StrikeDirector {
     /// Strikes of `explore`'s adversaries around `script`'s steps, drawn
-    /// from `seed`.
-    pub fn new(script: &Script, explore: &Explore, seed: u64) -> Self {
+    /// from `seed`; the firing log is kept when the trace is.
+    pub fn new(script: &Script, explore: &Explore, seed: u64, keep: Keep) -> Self {
+        let steps = script.hooked.clone();
         Self {
-            script: ScriptDirector::new(script.hooked.clone()),
+            script: if keep == Keep::All {
+                ScriptDirector::new(steps)
+            } else {
+                ScriptDirector::unlogged(steps)
+            },
             rng: child_rng(seed, "strikes"),
-            odds: explore.adversaries.clone(),
+            odds: explore.actors.clone(),
         }
     }
 }
@@ -47,9 +57,12 @@ impl StrikeDirector {
 impl Director for StrikeDirector {
     fn at_hook(&mut self, hook: Hook, ws: Option<&WorkspaceId>, world: &World) -> Vec<Action> {
         let mut out = self.script.at_hook(hook, ws, world);
-        for &(adv, p) in &self.odds {
+        if !strikes_at(hook) {
+            return out;
+        }
+        for &(actor, p) in &self.odds {
             if self.rng.random_bool(p)
-                && let Some(a) = strike(adv, ws, world, &mut self.rng)
+                && let Some(a) = actor.strike(world, ws, &mut self.rng)
             {
                 out.push(a);
             }
@@ -58,45 +71,19 @@ impl Director for StrikeDirector {
     }
 }
 
-/// What `adv` does when it strikes at a hook about `ws`.
-fn strike(
-    adv: Adversary,
-    ws: Option<&WorkspaceId>,
-    world: &World,
-    rng: &mut SimRng,
-) -> Option<Action> {
-    let target = match ws.and_then(|w| world.table.get(w)) {
-        Some(row) if rng.random_bool(0.8) => row,
-        _ => {
-            if world.table.is_empty() {
-                return None;
-            }
-            let n = rng.random_range(0..world.table.len());
-            world.table.rows().nth(n)?
-        }
-    };
-    if adv == Adversary::OrphanSweep
-        && target
-            .live_instance()
-            .is_some_and(|i| !world.cloud.state(i).is_terminal())
-    {
-        return None;
-    }
-    let target = target.clone();
-    row_action(adv, &target, rng)
-}
-
-/// Runs `script` against `variant` with the strikes of `seed`.
+/// Runs `script` against `variant` with the strikes of `seed`, keeping
+/// `keep` of the trace.
 pub fn run_strikes(
     rt: &Runtime,
     script: &Script,
     explore: &Explore,
     variant: Variant,
     seed: u64,
+    keep: Keep,
 ) -> ScriptRun {
-    let director = StrikeDirector::new(script, explore, seed);
+    let director = StrikeDirector::new(script, explore, seed, keep);
     let log = director.script.firings();
-    run_directed(rt, script, variant, Box::new(director), log)
+    run_directed_keeping(rt, script, variant, Box::new(director), log, keep)
 }
 
 /// What the seeds of one scenario × variant showed.
@@ -164,12 +151,14 @@ impl fmt::Display for StrikeReport {
     }
 }
 
-/// Runs the `explore:` block's seeds of `script` against `variant`.
+/// Runs the `explore:` block's seeds of `script` against `variant` on
+/// `jobs` workers; seeds are taken in order, so the report (the first
+/// violating seed above all) does not depend on `jobs`.
 pub fn explore_script(
-    rt: &Runtime,
     script: &Script,
     explore: &Explore,
     variant: Variant,
+    jobs: NonZeroUsize,
 ) -> StrikeReport {
     let expected_clean = script
         .expect
@@ -184,15 +173,31 @@ pub fn explore_script(
         expected_clean,
         first_violating: None,
     };
-    for seed in 0..explore.seeds {
-        let run = run_strikes(rt, script, explore, variant, seed);
-        report.seeds += 1;
-        if !run.outcome.violations.is_empty() {
-            report.violated += 1;
-            if report.first_violating.is_none() {
-                report.first_violating = Some((seed, labels(&run.outcome.violations)));
+    // The labels of a seed's violations, if it had any.
+    let run_one = |rt: &mut Runtime, seed: u64| {
+        // Only the verdict is read: no trace, no firing log.
+        let run = run_strikes(rt, script, explore, variant, seed, Keep::Tail(0));
+        let violations = &run.outcome.violations;
+        (
+            (!violations.is_empty()).then(|| labels(violations)),
+            Flow::Go,
+        )
+    };
+    parallel::ordered(
+        Workers { jobs, chunk: 4 },
+        Some(explore.seeds),
+        sim_runtime,
+        run_one,
+        |seed, violated: Option<Vec<String>>| {
+            report.seeds += 1;
+            if let Some(l) = violated {
+                report.violated += 1;
+                if report.first_violating.is_none() {
+                    report.first_violating = Some((seed, l));
+                }
             }
-        }
-    }
+            true
+        },
+    );
     report
 }

@@ -11,27 +11,56 @@ use reconciler_core::{Config, InstanceId, InstanceState, Status, Variant, Worksp
 use super::duration::{Dur, Latency};
 use super::error::ScenarioError;
 use super::model::{
-    ExpectSpec, Expectation, FailName, Located, Pos, Scenario, StateName, VariantName,
+    ExpectSpec, FailName, HeartbeatName, Located, PauseName, PlatformName, Pos, ProvisionName,
+    ReapedName, ReplicasSpec, Scenario, StateName,
 };
-use super::script::{Expected, Explore, HookStep, Label, Script};
+use super::script::{Expected, Explore, HookStep, Script};
 use super::syntax::{parse_action, parse_hook};
 use crate::action::{Action, CpFailure};
-use crate::director::Adversary;
-use crate::oracle::Kind;
+use crate::limits::{MAX_ERRORS_SHOWN, thousands};
+use crate::oracle::Label;
 use crate::row::Row;
 use crate::shared::CpOverride;
+use crate::world::{HeartbeatWrites, PlatformMode, Reaped, WorldSettings};
 
 /// Collects a file's errors.
 struct Errors<'a> {
     file: &'a Path,
     source: &'a str,
-    list: Vec<ScenarioError>,
+    list: Vec<(Pos, String)>,
 }
 
 impl Errors<'_> {
     fn at(&mut self, at: Pos, message: impl Into<String>) {
-        self.list
-            .push(ScenarioError::new(self.file, self.source, at, message));
+        self.list.push((at, message.into()));
+    }
+
+    /// The errors in file order, whichever check found them: the first
+    /// [`MAX_ERRORS_SHOWN`] with their source lines, then one saying how
+    /// many more there are. Quoting a line scans the file, so quoting
+    /// 20,000 errors of a large file took seconds; a reader stops long
+    /// before.
+    fn finish(mut self) -> Vec<ScenarioError> {
+        self.list.sort_by_key(|(at, _)| *at);
+        let total = self.list.len();
+        let mut out: Vec<ScenarioError> = self
+            .list
+            .iter()
+            .take(MAX_ERRORS_SHOWN)
+            .map(|(at, m)| ScenarioError::new(self.file, self.source, *at, m.as_str()))
+            .collect();
+        if let Some((at, _)) = self.list.get(MAX_ERRORS_SHOWN) {
+            out.push(ScenarioError::new(
+                self.file,
+                self.source,
+                *at,
+                format!(
+                    "{} more errors from here on are not shown (the first {MAX_ERRORS_SHOWN} are above)",
+                    thousands(u64::try_from(total - MAX_ERRORS_SHOWN).unwrap_or(u64::MAX))
+                ),
+            ));
+        }
+        out
     }
 }
 
@@ -84,6 +113,8 @@ pub fn validate(file: &Path, source: &str, s: Scenario) -> Result<Script, Vec<Sc
                 FailName::Transport => CpFailure::Transport,
                 FailName::Status5xx => CpFailure::Status5xx,
                 FailName::Garbage => CpFailure::Garbage,
+                FailName::Empty => CpFailure::EmptyState,
+                FailName::Unknown => CpFailure::UnknownState,
             })),
             _ => {
                 e.at(
@@ -102,15 +133,18 @@ pub fn validate(file: &Path, source: &str, s: Scenario) -> Result<Script, Vec<Sc
         s.store.as_ref().and_then(|st| st.latency.as_ref()),
         (1, 1),
     );
+    let world = world(&mut e, &s, &cp);
+    let phases = phases(&mut e, &s, &config);
     let passes = at_least_one(&mut e, s.passes.as_ref(), "passes").unwrap_or(1);
     let missed_dead_bound = at_least_one(&mut e, s.missed_dead_bound.as_ref(), "missed_dead_bound");
     let (timed, hooked) = steps(&mut e, &s, &ids, &instances);
     let expect = expect(&mut e, &s.expect, &variants, &ids);
     let explore = explore(&mut e, &s);
+    for (at, message) in super::bounds::check(&s) {
+        e.at(at, message);
+    }
     if !e.list.is_empty() {
-        // In file order, whichever check found them.
-        e.list.sort_by_key(|x| x.at);
-        return Err(e.list);
+        return Err(e.finish());
     }
     Ok(Script {
         file: file.to_path_buf(),
@@ -120,6 +154,8 @@ pub fn validate(file: &Path, source: &str, s: Scenario) -> Result<Script, Vec<Sc
         variants,
         sim_only: s.sim_only,
         config,
+        phases,
+        world,
         fleet,
         cp_latency_ms,
         cp_instances,
@@ -134,22 +170,23 @@ pub fn validate(file: &Path, source: &str, s: Scenario) -> Result<Script, Vec<Sc
     })
 }
 
+/// The first few of `items` for a message, with the count when there are
+/// more: a message about a 5,000-row fleet names a handful of its ids.
 fn list<T: std::fmt::Display>(items: &IndexSet<T>) -> String {
+    const SHOWN: usize = 10;
     if items.is_empty() {
         return "(none)".to_owned();
     }
-    items
+    let head = items
         .iter()
+        .take(SHOWN)
         .map(ToString::to_string)
         .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn variant_of(v: VariantName) -> Variant {
-    match v {
-        VariantName::Legacy => Variant::Legacy,
-        VariantName::Pr2283 => Variant::Pr2283,
-        VariantName::Hardened => Variant::Hardened,
+        .join(", ");
+    if items.len() > SHOWN {
+        format!("{head}, … ({} in all)", items.len())
+    } else {
+        head
     }
 }
 
@@ -160,22 +197,119 @@ fn variants(e: &mut Errors<'_>, s: &Scenario) -> Vec<Variant> {
     if listed.value.is_empty() {
         e.at(
             listed.at,
-            "expected at least one variant (or leave `variants` out for all three)",
+            "expected at least one variant (or leave `variants` out for all of them)",
         );
     }
     let mut seen = IndexSet::new();
     for v in &listed.value {
-        if !seen.insert(variant_of(v.value)) {
-            e.at(
-                v.at,
-                format!("variant {} is listed twice", variant_of(v.value)),
-            );
+        match v.value.0.parse::<Variant>() {
+            Ok(variant) => {
+                if !seen.insert(variant) {
+                    e.at(v.at, format!("variant {variant} is listed twice"));
+                }
+            }
+            Err(err) => e.at(v.at, err.to_string()),
         }
     }
     Variant::ALL
         .into_iter()
         .filter(|v| seen.contains(v))
         .collect()
+}
+
+/// The platform and control-plane settings, from `platform:` and `cp:`.
+fn world(e: &mut Errors<'_>, s: &Scenario, cp: &super::model::CpSpec) -> WorldSettings {
+    let mut w = WorldSettings::current();
+    if let Some(p) = &s.platform {
+        let p = &p.value;
+        if let Some(m) = p.mode {
+            w.platform = match m {
+                PlatformName::AsMerged => PlatformMode::AsMerged,
+                PlatformName::Hardened => PlatformMode::Hardened,
+            };
+        }
+        if let Some(h) = p.heartbeat {
+            w.heartbeat = match h {
+                HeartbeatName::Every => HeartbeatWrites::Every,
+                HeartbeatName::OnChange => HeartbeatWrites::OnChange,
+            };
+        }
+        if let Some(pause) = p.pause {
+            w.pause_stops = pause == PauseName::Stops;
+        }
+        if let Some(pr) = p.provision {
+            w.async_provision = pr == ProvisionName::Async;
+        }
+    }
+    if let Some(r) = cp.reaped {
+        w.reaped = match r {
+            ReapedName::NotFound => Reaped::NotFound,
+            ReapedName::Terminated => Reaped::Terminated,
+        };
+    }
+    if let Some(lag) = &cp.lag {
+        match lag.value.std() {
+            Some(d) => w.lag = d,
+            None => e.at(
+                lag.at,
+                format!("expected a lag of zero or more, found {}", lag.value),
+            ),
+        }
+    }
+    w
+}
+
+/// When each replica starts: `replicas: N` spreads N over one interval,
+/// a list gives each instant.
+fn phases(e: &mut Errors<'_>, s: &Scenario, config: &Config) -> Vec<Duration> {
+    let Some(spec) = &s.replicas else {
+        return vec![Duration::ZERO];
+    };
+    match &spec.value {
+        ReplicasSpec::Count(0) => {
+            e.at(spec.at, "expected replicas of at least 1, found 0");
+            vec![Duration::ZERO]
+        }
+        ReplicasSpec::Count(n) if *n > u64::from(u8::MAX) => {
+            e.at(
+                spec.at,
+                format!("expected at most {} replicas, found {n}", u8::MAX),
+            );
+            vec![Duration::ZERO]
+        }
+        ReplicasSpec::Count(n) => {
+            let interval = config.effective_interval();
+            let n32 = u32::try_from(*n).unwrap_or(1);
+            (0..n32).map(|k| interval * k / n32).collect()
+        }
+        ReplicasSpec::Phases(list) => {
+            if list.is_empty() {
+                e.at(spec.at, "expected at least one replica start instant");
+            }
+            if list.len() > usize::from(u8::MAX) {
+                e.at(
+                    spec.at,
+                    format!(
+                        "expected at most {} replicas, found {}",
+                        u8::MAX,
+                        list.len()
+                    ),
+                );
+            }
+            list.iter()
+                .filter_map(|d| match d.value.std() {
+                    Some(x) => Some(x),
+                    None => {
+                        e.at(
+                            d.at,
+                            format!("expected an instant of zero or more, found {}", d.value),
+                        );
+                        None
+                    }
+                })
+                .collect()
+        }
+    }
 }
 
 fn positive(e: &mut Errors<'_>, d: &Located<Dur>, what: &str) -> Option<Duration> {
@@ -380,7 +514,7 @@ fn check_refs(
             ),
         );
     }
-    if let Action::Terminate(i) | Action::Stop(i) | Action::Start(i) = action
+    if let Some(i) = action.instance()
         && !instances.contains(i)
     {
         e.at(
@@ -478,32 +612,6 @@ fn steps(
     (timed, hooked)
 }
 
-fn label(text: &str) -> Result<Label, String> {
-    let (kind, sub) = match text.split_once('/') {
-        Some((k, s)) => (k, Some(s)),
-        None => (text, None),
-    };
-    let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-    let kind = Kind::parse(kind).ok_or_else(|| {
-        format!(
-            "unknown violation kind {kind:?}: expected one of {}",
-            names.join(", ")
-        )
-    })?;
-    if let Some(s) = sub
-        && !kind.subs().contains(&s)
-    {
-        return Err(format!(
-            "unknown sub-reason {s:?} of {kind}: expected one of {}",
-            kind.subs().join(", ")
-        ));
-    }
-    Ok(Label {
-        kind,
-        sub: sub.map(str::to_owned),
-    })
-}
-
 fn expect(
     e: &mut Errors<'_>,
     spec: &Located<ExpectSpec>,
@@ -511,51 +619,53 @@ fn expect(
     ids: &IndexSet<WorkspaceId>,
 ) -> IndexMap<Variant, Expected> {
     let mut out = IndexMap::new();
-    let entries: [(Variant, &Option<Located<Expectation>>); 3] = [
-        (Variant::Legacy, &spec.value.legacy),
-        (Variant::Pr2283, &spec.value.pr2283),
-        (Variant::Hardened, &spec.value.hardened),
-    ];
-    for (variant, entry) in entries {
-        match (variants.contains(&variant), entry) {
-            (true, None) => e.at(
+    let mut given: IndexMap<Variant, &Located<super::model::Expectation>> = IndexMap::new();
+    for (name, x) in &spec.value.0 {
+        match name.value.parse::<Variant>() {
+            Ok(v) if variants.contains(&v) => {
+                given.insert(v, x);
+            }
+            Ok(v) => e.at(
+                name.at,
+                format!("`expect` has an entry for {v}, which `variants` does not list"),
+            ),
+            Err(err) => e.at(name.at, err.to_string()),
+        }
+    }
+    for &variant in variants {
+        let Some(x) = given.get(&variant) else {
+            e.at(
                 spec.at,
                 format!(
                     "`expect` has no entry for {variant}: expected one entry per listed variant"
                 ),
-            ),
-            (false, Some(x)) => e.at(
-                x.at,
-                format!("`expect` has an entry for {variant}, which `variants` does not list"),
-            ),
-            (false, None) => {}
-            (true, Some(x)) => {
-                let mut flips = Vec::new();
-                for f in &x.value.flips {
-                    let w = WorkspaceId(f.value.clone());
-                    if !ids.contains(&w) {
-                        e.at(
-                            f.at,
-                            format!(
-                                "expected flip of {:?}, which is not in the fleet: expected one of {}",
-                                f.value,
-                                list(ids)
-                            ),
-                        );
-                    }
-                    flips.push(w);
-                }
-                flips.sort();
-                let mut violations = Vec::new();
-                for v in &x.value.violations {
-                    match label(&v.value) {
-                        Ok(l) => violations.push(l),
-                        Err(msg) => e.at(v.at, msg),
-                    }
-                }
-                out.insert(variant, Expected { flips, violations });
+            );
+            continue;
+        };
+        let mut flips = Vec::new();
+        for f in &x.value.flips {
+            let w = WorkspaceId(f.value.clone());
+            if !ids.contains(&w) {
+                e.at(
+                    f.at,
+                    format!(
+                        "expected flip of {:?}, which is not in the fleet: expected one of {}",
+                        f.value,
+                        list(ids)
+                    ),
+                );
+            }
+            flips.push(w);
+        }
+        flips.sort();
+        let mut violations = Vec::new();
+        for v in &x.value.violations {
+            match v.value.parse::<Label>() {
+                Ok(l) => violations.push(l),
+                Err(msg) => e.at(v.at, msg),
             }
         }
+        out.insert(variant, Expected { flips, violations });
     }
     out
 }
@@ -566,30 +676,35 @@ fn explore(e: &mut Errors<'_>, s: &Scenario) -> Option<Explore> {
     if v.seeds.value == 0 {
         e.at(v.seeds.at, "expected at least 1 seed, found 0");
     }
-    let odds = &v.adversaries;
-    let mut adversaries = Vec::new();
-    for (adv, p) in [
-        (Adversary::Delete, &odds.delete),
-        (Adversary::OrphanSweep, &odds.orphan_sweep),
-        (Adversary::Reprovision, &odds.reprovision),
-        (Adversary::Heartbeat, &odds.heartbeat),
-        (Adversary::Pause, &odds.pause),
-        (Adversary::CloudTerminate, &odds.terminate),
-        (Adversary::CloudStop, &odds.stop),
-    ] {
-        if let Some(p) = p {
-            if (0.0..=1.0).contains(&p.value) {
-                adversaries.push((adv, p.value));
-            } else {
-                e.at(
-                    p.at,
-                    format!("expected a probability in [0, 1], found {}", p.value),
-                );
-            }
+    let mut actors = Vec::new();
+    for (name, p) in &v.actors.0 {
+        let Some(actor) = crate::actors::by_name(&name.value).filter(|a| a.strikes_rows()) else {
+            let names: Vec<&str> = crate::actors::ACTORS
+                .iter()
+                .filter(|a| a.strikes_rows())
+                .map(|a| a.name)
+                .collect();
+            e.at(
+                name.at,
+                format!(
+                    "unknown actor {:?} in `explore.actors`: expected one of {}",
+                    name.value,
+                    names.join(", ")
+                ),
+            );
+            continue;
+        };
+        if (0.0..=1.0).contains(&p.value) {
+            actors.push((actor, p.value));
+        } else {
+            e.at(
+                p.at,
+                format!("expected a probability in [0, 1], found {}", p.value),
+            );
         }
     }
     Some(Explore {
         seeds: v.seeds.value,
-        adversaries,
+        actors,
     })
 }

@@ -6,9 +6,45 @@
 
 use std::fmt::Write as _;
 
+use std::time::Duration;
+
 use crate::row::Row;
 use crate::scenario::Script;
 use crate::scenario::duration::Dur;
+use crate::world::{Reaped, WorldSettings};
+
+fn dur(d: Duration) -> String {
+    Dur(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)).to_string()
+}
+
+/// The `platform:` block's fields that differ from the default platform.
+fn platform(w: &WorldSettings) -> Vec<String> {
+    let d = WorldSettings::current();
+    let mut out = Vec::new();
+    if w.platform != d.platform {
+        out.push(format!("mode: {}", w.platform.as_str()));
+    }
+    if w.heartbeat != d.heartbeat {
+        out.push(format!("heartbeat: {}", w.heartbeat.as_str()));
+    }
+    if w.pause_stops != d.pause_stops {
+        out.push(format!(
+            "pause: {}",
+            if w.pause_stops {
+                "stops"
+            } else {
+                "status-only"
+            }
+        ));
+    }
+    if w.async_provision != d.async_provision {
+        out.push(format!(
+            "provision: {}",
+            if w.async_provision { "async" } else { "sync" }
+        ));
+    }
+    out
+}
 
 /// A latency range as the language writes it.
 fn latency((lo, hi): (u64, u64)) -> String {
@@ -63,7 +99,22 @@ pub fn emit(script: &Script, header: &[String]) -> String {
     for (k, (r, state)) in script.fleet.iter().enumerate() {
         let _ = writeln!(y, "  - {}", row(k, r, *state));
     }
-    let _ = writeln!(y, "cp: {{ latency: {} }}", latency(script.cp_latency_ms));
+    let mut cp = vec![format!("latency: {}", latency(script.cp_latency_ms))];
+    if script.world.reaped != Reaped::NotFound {
+        cp.push(format!("reaped: {}", script.world.reaped.as_str()));
+    }
+    if !script.world.lag.is_zero() {
+        cp.push(format!("lag: {}", dur(script.world.lag)));
+    }
+    let _ = writeln!(y, "cp: {{ {} }}", cp.join(", "));
+    let p = platform(&script.world);
+    if !p.is_empty() {
+        let _ = writeln!(y, "platform: {{ {} }}", p.join(", "));
+    }
+    if script.phases.len() > 1 || script.phases.iter().any(|p| !p.is_zero()) {
+        let phases: Vec<String> = script.phases.iter().map(|p| dur(*p)).collect();
+        let _ = writeln!(y, "replicas: [{}]", phases.join(", "));
+    }
     let _ = writeln!(
         y,
         "store: {{ latency: {} }}",
@@ -86,8 +137,7 @@ pub fn emit(script: &Script, header: &[String]) -> String {
         let _ = writeln!(y, "    do: [{}]", actions.join(", "));
     }
     for (at, action) in &script.timed {
-        let ms = i64::try_from(at.as_millis()).unwrap_or(i64::MAX);
-        let _ = writeln!(y, "  - at: {}\n    do: {action}", Dur(ms));
+        let _ = writeln!(y, "  - at: {}\n    do: {action}", dur(*at));
     }
     y.push_str("expect:\n");
     for (variant, e) in &script.expect {

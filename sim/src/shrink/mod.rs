@@ -23,13 +23,13 @@ use reconciler_core::{Config, Variant, WorkspaceId};
 use tokio::runtime::Runtime;
 
 use crate::action::Action;
-use crate::director::Swarm;
+use crate::director::{Overrides, Swarm};
 use crate::explore::Find;
-use crate::oracle::{Kind, Violation};
+use crate::oracle::{Label, Violation};
 use crate::run::run_seed;
 use crate::scenario::model::Pos;
-use crate::scenario::verdict::{flips, labels};
-use crate::scenario::{Expected, Label, Script, load_str, run_script};
+use crate::scenario::verdict::flips;
+use crate::scenario::{Expected, Script, load_str, run_script};
 
 pub use record::Anchor;
 
@@ -40,8 +40,8 @@ pub struct Request {
     pub seed: u64,
     /// The variant that fails.
     pub variant: Variant,
-    /// Forces the number of passes, as `explore --passes` did.
-    pub passes: Option<u64>,
+    /// What the exploring run fixed (passes, platform).
+    pub overrides: Overrides,
     /// The violation to keep; default: the run's first.
     pub find: Find,
 }
@@ -137,21 +137,28 @@ pub fn stem(variant: Variant, label: &str) -> String {
 
 /// Shrinks `req` into a scenario that will live at `file`.
 pub fn shrink(rt: &Runtime, req: &Request, file: &Path) -> Result<Shrunk, ShrinkError> {
-    let swarm = Swarm::from_seed(req.seed, req.passes);
+    let swarm = Swarm::from_seed(req.seed, req.overrides);
     let original = run_seed(rt, req.variant, &swarm);
     // The violation to keep, with its sub-reason: `--find missed_dead`
     // keeps the sub-reason the seed showed, not any missed_dead.
-    let target = original
+    let sub = original
         .violations
         .iter()
         .find(|v| req.find.matches(v))
-        .map(Violation::label)
+        .map(|v| v.sub)
         .ok_or_else(|| ShrinkError::NoViolation {
             seed: req.seed,
             variant: req.variant,
-            target: req.find.0.clone().unwrap_or_else(|| "any".to_owned()),
+            target: req
+                .find
+                .0
+                .map_or_else(|| "any".to_owned(), |l| l.to_string()),
         })?;
-    let want = Find(Some(target.clone()));
+    let target = sub.to_string();
+    let want = Find(Some(Label {
+        kind: sub.kind(),
+        sub: Some(sub),
+    }));
     let recorded = record::record(rt, &swarm, req.variant).map_err(ShrinkError::Internal)?;
     let name = format!("found-{}", stem(req.variant, &target));
     let base = Script {
@@ -165,6 +172,8 @@ pub fn shrink(rt: &Runtime, req: &Request, file: &Path) -> Result<Shrunk, Shrink
                 .to_owned(),
         ),
         config: Config::default(),
+        phases: swarm.phases.clone(),
+        world: swarm.world,
         fleet: Vec::new(),
         cp_latency_ms: (0, 0),
         cp_instances: IndexMap::new(),
@@ -209,7 +218,7 @@ pub fn shrink(rt: &Runtime, req: &Request, file: &Path) -> Result<Shrunk, Shrink
         }
     }
     cur = m.default_updated_at(cur);
-    finish(rt, req, cur, before, (target, anchor), m.runs)
+    finish(rt, req, cur, before, (m.want, anchor), m.runs)
 }
 
 /// Writes the expectation and the text, and checks both by parsing the
@@ -219,28 +228,30 @@ fn finish(
     req: &Request,
     mut script: Script,
     before: Size,
-    (target, anchor): (String, Anchor),
+    (want, anchor): (Find, Anchor),
     runs: u64,
 ) -> Result<Shrunk, ShrinkError> {
     let run = run_script(rt, &script, req.variant);
     let violations = run.outcome.violations.clone();
     let expected = Expected {
         flips: flips(&run.outcome.trace),
-        violations: labels(&violations)
-            .iter()
-            .map(|l| {
-                let (kind, sub) = l.split_once('/').unwrap_or((l, ""));
-                Label {
-                    kind: Kind::parse(kind).unwrap_or(Kind::UnprovenFlip),
-                    sub: (!sub.is_empty()).then(|| sub.to_owned()),
-                }
-            })
-            .collect(),
+        violations: {
+            let mut subs: Vec<Label> = violations
+                .iter()
+                .map(|v| Label {
+                    kind: v.kind(),
+                    sub: Some(v.sub),
+                })
+                .collect();
+            subs.sort();
+            subs.dedup();
+            subs
+        },
     };
     script.expect = IndexMap::from([(req.variant, expected)]);
     let headline = violations
         .iter()
-        .find(|v| Find(Some(target.clone())).matches(v))
+        .find(|v| want.matches(v))
         .map(ToString::to_string)
         .unwrap_or_default();
     script.about = format!(
@@ -249,12 +260,16 @@ fn finish(
     )
     .replace('\n', " ");
     let after = Size::of(&script);
+    let target = want.0.map(|l| l.to_string()).unwrap_or_default();
     let mut command = format!(
         "sim shrink --seed {} --variant {} --find {target}",
         req.seed, req.variant
     );
-    if let Some(p) = req.passes {
+    if let Some(p) = req.overrides.passes {
         command.push_str(&format!(" --passes {p}"));
+    }
+    if req.overrides.platform != crate::world::PlatformMode::AsMerged {
+        command.push_str(&format!(" --platform {}", req.overrides.platform.as_str()));
     }
     command.push_str(" -o <this file>");
     let header = vec![
@@ -278,6 +293,8 @@ fn finish(
         && reloaded.hooked == script.hooked
         && reloaded.timed == script.timed
         && reloaded.passes == script.passes
+        && reloaded.phases == script.phases
+        && reloaded.world == script.world
         && reloaded.cp_latency_ms == script.cp_latency_ms
         && reloaded.store_latency_ms == script.store_latency_ms
         && reloaded.expect == script.expect;

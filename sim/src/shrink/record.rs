@@ -28,8 +28,8 @@ use crate::hook::{Hook, Point};
 use crate::row::Row;
 use crate::run::{run_world, swarm_setup};
 use crate::scenario::{HookStep, Script};
-use crate::trace::{Cause, Event, Trace};
-use crate::world::World;
+use crate::trace::{Cause, Event, Keep, LineHash, Trace, Tracer};
+use crate::world::{World, WorldSettings};
 
 /// One hook firing of the recorded run.
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ struct Fired {
     hook: Hook,
     ws: Option<WorkspaceId>,
     /// Trace length when the director was asked (after the hook's flush).
-    trace_len: usize,
+    trace_len: u64,
     /// What the swarm director did there.
     actions: Vec<Action>,
 }
@@ -54,7 +54,7 @@ impl Director for Recorder {
         self.log.borrow_mut().push(Fired {
             hook,
             ws: ws.cloned(),
-            trace_len: world.trace.entries.len(),
+            trace_len: world.trace.len(),
             actions: actions.clone(),
         });
         actions
@@ -90,6 +90,8 @@ pub struct Recorded {
     /// Timed actions in the order they were applied, with their instants.
     timed: Vec<(Duration, Action)>,
     passes: u64,
+    phases: Vec<Duration>,
+    world: WorldSettings,
     cp_latency_ms: (u64, u64),
     store_latency_ms: (u64, u64),
 }
@@ -102,21 +104,23 @@ pub fn record(rt: &Runtime, swarm: &Swarm, variant: Variant) -> Result<Recorded,
         inner: SwarmDirector::new(swarm),
         log: Rc::clone(&log),
     };
-    let trace = rt.block_on(async {
-        let mut setup = swarm_setup(swarm);
-        setup.director = Box::new(recorder);
-        run_world(variant, Config::default(), setup).await
-    });
+    let trace = rt
+        .block_on(async {
+            let mut setup = swarm_setup(swarm, Tracer::new(Keep::All));
+            setup.director = Box::new(recorder);
+            run_world(variant, Config::default(), setup).await
+        })
+        .trace
+        .finish();
     let plain = crate::run::run_seed(rt, variant, swarm).trace;
-    if plain.hash() != trace.hash() {
+    if LineHash::of(&plain) != LineHash::of(&trace) {
         return Err("recording changed the run (the recorder must only watch)".to_owned());
     }
     let fleet = swarm.fleet_rows();
     let scheduled = swarm.timed_actions(&fleet);
     let applied = trace
-        .entries
-        .iter()
-        .filter(|e| matches!(e.event, Event::Act(Cause::Timed, ..)))
+        .entries()
+        .filter(|e| timed(&e.event).is_some())
         .count();
     let timed: Vec<(Duration, Action)> = scheduled.into_iter().take(applied).collect();
     let fired = Rc::try_unwrap(log)
@@ -128,6 +132,8 @@ pub fn record(rt: &Runtime, swarm: &Swarm, variant: Variant) -> Result<Recorded,
         fired,
         timed,
         passes: swarm.passes,
+        phases: swarm.phases.clone(),
+        world: swarm.world,
         cp_latency_ms: swarm.latency.range_ms(),
         store_latency_ms: swarm.store_latency_ms,
     })
@@ -139,12 +145,32 @@ pub fn record(rt: &Runtime, swarm: &Swarm, variant: Variant) -> Result<Recorded,
 fn observes(e: &Event) -> bool {
     matches!(
         e,
-        Event::Select(_)
-            | Event::Read(..)
+        Event::Select { .. }
+            | Event::Read { .. }
+            | Event::Claim { .. }
             | Event::Flip { .. }
             | Event::Answer { .. }
-            | Event::StoreFault(..)
+            | Event::StoreFault { .. }
+            | Event::Step { .. }
     )
+}
+
+/// The timed action an event shows was applied, if it shows one: a
+/// single-step action, or the start of a flow.
+fn timed(e: &Event) -> Option<Action> {
+    match e {
+        Event::Act {
+            cause: Cause::Timed,
+            action,
+            ..
+        } => Some(action.clone()),
+        Event::FlowStart {
+            flow,
+            ws,
+            cause: Cause::Timed,
+        } => crate::actors::action_of(flow.kind, ws),
+        _ => None,
+    }
 }
 
 /// How a control-plane error answer was caused, from its message.
@@ -167,26 +193,27 @@ impl Recorded {
         let n = self.fired.len();
         let mut early: Vec<Vec<Action>> = vec![Vec::new(); n];
         let mut late: Vec<Vec<Action>> = vec![Vec::new(); n];
-        let mut timed = self.timed.iter();
+        let mut schedule = self.timed.iter();
         let mut at_instants = Vec::new();
-        let entries = &self.trace.entries;
+        let entries: Vec<&crate::trace::Entry> = self.trace.entries().collect();
         for (i, entry) in entries.iter().enumerate() {
             // The first firing whose hook had already seen this entry.
-            let next = self.fired.partition_point(|f| f.trace_len <= i);
-            match &entry.event {
-                Event::Act(Cause::Timed, text, ..) => {
-                    let (at, action) = timed
-                        .next()
-                        .ok_or("more timed actions in the trace than were scheduled")?;
-                    if action.to_string() != *text {
-                        return Err(format!(
-                            "timed action mismatch: trace has {text:?}, schedule has {action}"
-                        ));
-                    }
+            let next = self.fired.partition_point(|f| f.trace_len <= i as u64);
+            if let Some(shown) = timed(&entry.event) {
+                let (at, action) = schedule
+                    .next()
+                    .ok_or("more timed actions in the trace than were scheduled")?;
+                if *action != shown {
+                    return Err(format!(
+                        "timed action mismatch: trace has {shown}, schedule has {action}"
+                    ));
+                }
+                {
                     if anchor == Anchor::Instants {
                         at_instants.push((*at, action.clone()));
                     } else if next < n {
-                        let until = self.fired[next].trace_len;
+                        let until =
+                            usize::try_from(self.fired[next].trace_len).unwrap_or(usize::MAX);
                         let seen_before = entries[i + 1..until].iter().any(|e| observes(&e.event));
                         if seen_before && next > 0 {
                             late[next - 1].push(action.clone());
@@ -195,21 +222,23 @@ impl Recorded {
                         }
                     }
                 }
-                Event::StoreFault(..) if next > 0 => {
+                continue;
+            }
+            match &entry.event {
+                Event::StoreFault { .. } if next > 0 => {
                     late[next - 1].push(Action::DbError { count: 1 });
                 }
-                Event::Answer {
-                    answer: Err(message),
-                    ..
-                } => {
+                Event::Answer { answer, .. } => {
+                    let kind = match answer {
+                        Err(message) => cp_failure_of(message),
+                        Ok(InstanceState::Unrecognized) => CpFailure::EmptyState,
+                        Ok(_) => continue,
+                    };
                     let probe = self.fired[..next]
                         .iter()
                         .rposition(|f| f.hook == Hook::after(Point::Probe))
-                        .ok_or("a control-plane error with no probe before it")?;
-                    late[probe].push(Action::CpError {
-                        count: 1,
-                        kind: cp_failure_of(message),
-                    });
+                        .ok_or("a control-plane failure with no probe before it")?;
+                    late[probe].push(Action::CpError { count: 1, kind });
                 }
                 _ => {}
             }
@@ -219,10 +248,7 @@ impl Recorded {
             .iter()
             .filter_map(|(r, _)| r.live_instance().cloned())
             .collect();
-        let writable = |a: &Action| match a {
-            Action::Terminate(i) | Action::Stop(i) | Action::Start(i) => instances.contains(i),
-            _ => true,
-        };
+        let writable = |a: &Action| a.instance().is_none_or(|i| instances.contains(i));
         let mut by_filter: BTreeMap<(Hook, Option<WorkspaceId>), u64> = BTreeMap::new();
         let mut by_hook: BTreeMap<Hook, u64> = BTreeMap::new();
         let mut hooked = Vec::new();
@@ -257,6 +283,8 @@ impl Recorded {
         let mut script = base.clone();
         script.fleet = self.fleet.clone();
         script.passes = self.passes;
+        script.phases = self.phases.clone();
+        script.world = self.world;
         script.cp_latency_ms = self.cp_latency_ms;
         script.cp_instances = IndexMap::new();
         script.store_latency_ms = self.store_latency_ms;
