@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use reconciler_core::Variant;
+use sim::director::Overrides;
 use sim::explore::{Find, Plan, Progress, Shard, explore};
+use sim::world::PlatformMode;
 
 struct Collect(Vec<u64>);
 
@@ -21,7 +23,10 @@ fn seeds_of(shard: Shard) -> Vec<u64> {
         start_seed: 1_000,
         seeds: Some(101),
         shard,
-        passes: Some(1),
+        overrides: Overrides {
+            passes: Some(1),
+            platform: PlatformMode::Hardened,
+        },
         find: Find::default(),
     };
     let mut seen = Collect(Vec::new());
