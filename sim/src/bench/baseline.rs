@@ -19,29 +19,23 @@
 //! from a simulated run.
 
 use std::fmt::Write as _;
-use std::rc::Rc;
 use std::time::Duration;
 
 use rand::RngExt;
-use reconciler_core::{Config, Reconciler, Variant, WorkspaceId};
-use tokio::task::LocalSet;
+use reconciler_core::{Config, Variant, WorkspaceId};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use super::time_to_bug::{Bug, KNOWN, TimeToBug};
 use super::{Stopwatch, human, thousands, verdict};
 use crate::action::Action;
-use crate::control_plane::SimCp;
-use crate::director::{Adversary, Director, Swarm, row_action};
+use crate::actors::{Fleet, Role};
+use crate::director::{Director, Overrides, Swarm};
 use crate::explore::Find;
 use crate::hook::Hook;
-use crate::oracle::{self, Rules};
-use crate::restart::SimRestart;
-use crate::run::{Passes, rules_for, swarm_setup};
-use crate::seed::{SimRng, child_rng};
-use crate::shared::Shared;
-use crate::store::SimStore;
-use crate::trace::{Cause, Trace};
+use crate::oracle::{Rules, Violation};
+use crate::run::{Setup, finish, judged_trace, run_world, swarm_behaviour, swarm_rules};
+use crate::seed::child_rng;
+use crate::trace::Keep;
 use crate::world::{Timing, World};
 
 /// Real time runs this many times faster than production time.
@@ -62,12 +56,14 @@ fn scaled_range((lo, hi): (u64, u64)) -> (u64, u64) {
 /// The reference configuration, scaled down.
 fn config() -> Config {
     let d = Config::default();
+    let s = SCALE as u32;
     Config {
-        interval: d.interval / SCALE as u32,
-        pass_deadline: d.pass_deadline / SCALE as u32,
-        probe_timeout: d.probe_timeout / SCALE as u32,
-        reconfirm_timeout: d.reconfirm_timeout / SCALE as u32,
+        interval: d.interval / s,
+        pass_deadline: d.pass_deadline / s,
+        probe_timeout: d.probe_timeout / s,
+        reconfirm_timeout: d.reconfirm_timeout / s,
         limit: d.limit,
+        not_found_quiet: d.not_found_quiet / s,
     }
 }
 
@@ -79,18 +75,16 @@ fn timing() -> Timing {
         stop_ms: scaled_range(d.stop_ms),
         shutdown_ms: scaled_range(d.shutdown_ms),
         reap_ms: scaled(d.reap_ms),
-        restart_ms: scaled_range(d.restart_ms),
+        restart_wait_ms: scaled(d.restart_wait_ms),
     }
 }
 
 /// The oracle's rules for an episode, on the scaled clock.
 fn rules(swarm: &Swarm) -> Rules {
-    let mut cp_max = swarm.latency.range_ms().1;
-    if swarm.adversaries.contains(&Adversary::SlowCp) {
-        cp_max = cp_max.max(9_900);
-    }
-    let mut rules = rules_for(&config(), scaled(cp_max), scaled(swarm.store_latency_ms.1));
+    let mut rules = swarm_rules(swarm, &Config::default());
+    rules.pass_deadline /= SCALE as u32;
     rules.overrun_tolerance /= SCALE as u32;
+    rules.per_row_cost /= SCALE as u32;
     rules
 }
 
@@ -98,131 +92,94 @@ fn rules(swarm: &Swarm) -> Rules {
 struct NoHooks;
 
 impl Director for NoHooks {
-    fn at_hook(
-        &mut self,
-        _hook: Hook,
-        _ws: Option<&WorkspaceId>,
-        _world: &World,
-    ) -> Vec<crate::action::Action> {
+    fn at_hook(&mut self, _hook: Hook, _ws: Option<&WorkspaceId>, _world: &World) -> Vec<Action> {
         Vec::new()
     }
 }
 
-/// One actor: strikes at uniformly random intervals of mean `mean` until
-/// cancelled.
-async fn actor(
-    adv: Adversary,
-    shared: Rc<Shared>,
-    mut rng: SimRng,
-    mean: Duration,
-    cancel: CancellationToken,
-) {
-    let mean_us = u64::try_from(mean.as_micros()).unwrap_or(u64::MAX);
-    loop {
-        let wait = Duration::from_micros(rng.random_range(0..=2 * mean_us));
-        tokio::select! {
-            biased;
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
-        }
-        strike(adv, &shared, &mut rng);
-    }
-}
-
-/// What an actor does when it strikes: a row adversary picks a random row,
-/// a slow control plane starts a slow period.
-fn strike(adv: Adversary, shared: &Shared, rng: &mut SimRng) {
-    let mut world = shared.world.borrow_mut();
-    world.flush();
-    let action = if adv == Adversary::SlowCp {
-        Some(Action::CpSlow {
-            latency_ms: scaled(rng.random_range(7_000..=9_900)),
-            for_ms: scaled(rng.random_range(30_000..=300_000)),
-        })
-    } else {
-        if world.table.is_empty() {
-            return;
-        }
-        let n = rng.random_range(0..world.table.len());
-        let Some(row) = world.table.rows().nth(n).cloned() else {
-            return;
+/// What the actors of a stress test do: each enabled one strikes at
+/// uniformly random real-time instants, `hook_permille / 20` times per
+/// interval on average (about once per pass to fifteen times), picking its
+/// target the way its home says; a fault period starts every other pass.
+fn strikes(
+    swarm: &Swarm,
+    fleet: &[(crate::row::Row, Option<reconciler_core::InstanceState>)],
+) -> Vec<(Duration, Action)> {
+    let span_ms = swarm.passes * 60_000;
+    let targets = Fleet(fleet);
+    let mut out = Vec::new();
+    for actor in &swarm.actors {
+        let mut rng = child_rng(swarm.seed, &format!("actor-{}", actor.name));
+        let count = match actor.role {
+            Role::Strikes(_) => swarm.passes * u64::from(swarm.hook_permille) / 20,
+            Role::Periods(_) => swarm.passes.div_ceil(2),
+            Role::Rate(_) | Role::Scripted => continue,
         };
-        // The orphan sweeper only reaps rows whose instance is really gone.
-        if adv == Adversary::OrphanSweep
-            && row
-                .live_instance()
-                .is_some_and(|i| !world.cloud.state(i).is_terminal())
-        {
-            return;
+        for _ in 0..count {
+            let at = Duration::from_millis(scaled(rng.random_range(0..span_ms)));
+            match actor.strike(&targets, None, &mut rng) {
+                Some(Action::CpSlow { latency_ms, for_ms }) => out.push((
+                    at,
+                    Action::CpSlow {
+                        latency_ms: scaled(latency_ms),
+                        for_ms: scaled(for_ms),
+                    },
+                )),
+                Some(Action::CpPartition { for_ms }) => out.push((
+                    at,
+                    Action::CpPartition {
+                        for_ms: scaled(for_ms),
+                    },
+                )),
+                Some(a) => out.push((at, a)),
+                None => {}
+            }
         }
-        row_action(adv, &row, rng)
-    };
-    if let Some(a) = action {
-        world.apply(Cause::Timed, &a);
     }
+    out.sort_by_key(|(at, _)| *at);
+    out
 }
 
-/// Runs one episode in real time, stopping early at `budget`; returns its
-/// trace. Must run inside a `LocalSet` on a runtime whose clock is real.
-async fn episode(variant: Variant, swarm: &Swarm, budget: Duration) -> Trace {
+/// Runs one episode in real time; returns its violations, or `None` when
+/// the `budget` ran out first. Must run on a runtime whose clock is real.
+async fn episode(variant: Variant, swarm: &Swarm, budget: Duration) -> Option<Vec<Violation>> {
     let stop_at = Instant::now() + budget;
-    let config = config();
-    let mut behaviour = swarm_setup(swarm).behaviour;
+    let (trace, oracle) = judged_trace(rules(swarm), variant, Keep::Tail(0), Vec::new());
+    let mut behaviour = swarm_behaviour(swarm);
     behaviour.cp_latency_ms = scaled_range(behaviour.cp_latency_ms);
     behaviour.store_latency_ms = scaled_range(behaviour.store_latency_ms);
-    let mut world = World::new(timing(), child_rng(swarm.seed, "timing"));
-    for (row, state) in swarm.fleet_rows() {
+    let mut world = World::new(
+        timing(),
+        child_rng(swarm.seed, "timing"),
+        swarm.world,
+        trace,
+    );
+    let fleet = swarm.fleet_rows();
+    let mut flows = Vec::new();
+    for (at, action) in strikes(swarm, &fleet) {
+        if crate::actors::starts_flow(&action) {
+            flows.push((at, action));
+        } else {
+            world.schedule(at, crate::trace::Cause::Timed, action);
+        }
+    }
+    for (row, state) in fleet {
         world.seed_row(row, state);
     }
-    let shared = Rc::new(Shared::new(
+    let setup = Setup {
         world,
-        Box::new(NoHooks),
+        director: Box::new(NoHooks),
         behaviour,
-        child_rng(swarm.seed, "store"),
-        child_rng(swarm.seed, "cp"),
-    ));
-    let cancel = CancellationToken::new();
-    // Actors strike `hook_permille / 20` times per (scaled) interval each,
-    // on average: from about once per pass to fifteen; a slow control plane
-    // starts a slow period every other pass.
-    let per_strike = config.interval * 20 / swarm.hook_permille.max(1);
-    let actors: Vec<_> = swarm
-        .adversaries
-        .iter()
-        .filter(|a| !matches!(a, Adversary::FailingCp | Adversary::DbErrors))
-        .map(|&adv| {
-            let mean = if adv == Adversary::SlowCp {
-                config.interval * 2
-            } else {
-                per_strike
-            };
-            let rng = child_rng(swarm.seed, &format!("actor-{}", adv.as_str()));
-            tokio::task::spawn_local(actor(adv, Rc::clone(&shared), rng, mean, cancel.clone()))
-        })
-        .collect();
-    let mut reconciler = Reconciler::new(
-        variant,
-        config,
-        Some(SimStore(Rc::clone(&shared))),
-        Some(SimCp(Rc::clone(&shared))),
-        SimRestart(Rc::clone(&shared)),
-    )
-    .expect("the scaled reference configuration is valid");
-    let mut observer = Passes {
-        shared: Rc::clone(&shared),
-        planned: swarm.passes,
-        cancel: cancel.clone(),
+        seed: swarm.seed,
+        passes: swarm.passes,
+        phases: swarm.phases.iter().map(|p| *p / SCALE as u32).collect(),
+        flows,
     };
     tokio::select! {
         biased;
-        () = reconciler.run(&cancel, &mut observer) => {}
-        () = tokio::time::sleep_until(stop_at) => {}
+        world = run_world(variant, config(), setup) => Some(finish(world, oracle).violations),
+        () = tokio::time::sleep_until(stop_at) => None,
     }
-    cancel.cancel();
-    for a in actors {
-        let _ = a.await;
-    }
-    std::mem::take(&mut shared.world.borrow_mut().trace)
 }
 
 /// When the baseline first saw a bug.
@@ -255,7 +212,7 @@ fn hunt_variant(variant: Variant, bugs: &[Bug], cap: Duration) -> (Vec<Option<Se
         .build()
         .expect("a current-thread runtime with only the time driver always builds");
     let clock = Stopwatch::start();
-    let finds: Vec<Find> = bugs.iter().map(|b| Find(Some(b.find.to_owned()))).collect();
+    let finds: Vec<Find> = bugs.iter().map(Bug::find).collect();
     let mut seen: Vec<Option<Seen>> = vec![None; bugs.len()];
     let mut episodes = 0u64;
     let mut last_note = Duration::ZERO;
@@ -264,12 +221,12 @@ fn hunt_variant(variant: Variant, bugs: &[Bug], cap: Duration) -> (Vec<Option<Se
         if left.is_zero() {
             break;
         }
-        let swarm = Swarm::from_seed(episodes, None);
-        let local = LocalSet::new();
+        let swarm = Swarm::from_seed(episodes, Overrides::default());
         let started = clock.elapsed();
-        let trace = local.block_on(&rt, episode(variant, &swarm, left));
+        let Some(violations) = rt.block_on(episode(variant, &swarm, left)) else {
+            break;
+        };
         episodes += 1;
-        let violations = oracle::check(&trace, &rules(&swarm));
         let reported = clock.elapsed();
         for (i, find) in finds.iter().enumerate() {
             let first = violations.iter().find(|v| find.matches(v));
@@ -281,7 +238,7 @@ fn hunt_variant(variant: Variant, bugs: &[Bug], cap: Duration) -> (Vec<Option<Se
                 };
                 eprintln!(
                     "      {variant} {}: reported after {}, happened at {} ({episodes} episodes)",
-                    bugs[i].find,
+                    bugs[i].name(),
                     human(s.reported),
                     human(s.happened)
                 );
@@ -383,7 +340,7 @@ impl Baseline {
                 f,
                 "   {:<8} {:<40} {:>14} {:>10} {:>8} {:>10} {:>9} {:>9}  {}",
                 bug.variant.as_str(),
-                bug.find,
+                bug.name(),
                 reported,
                 happened,
                 eps,

@@ -1,6 +1,6 @@
 //! `sim bench`: the figures that say whether the harness is worth running —
 //! how much simulated time a wall second buys, how many seeds a core
-//! explores, how fast each known bug is found, how that compares with a
+//! explores and how much all cores add, how fast each known bug is found, how that compares with a
 //! real-time stress test of the same code, and how much memory exploring
 //! takes.
 //!
@@ -12,20 +12,28 @@
 mod baseline;
 mod compression;
 mod memory;
+
+pub use memory::{MemoryRun, soak_script};
+pub use time_to_bug::{Bug, KNOWN};
 mod throughput;
 mod time_to_bug;
 
 use std::fmt::Write as _;
-use std::process::ExitCode;
+use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::time::Duration;
+
+use crate::exit::Exit;
+use crate::limits::{
+    MAX_BENCH_CAP_SECS, MAX_BENCH_DAY_PASSES, MAX_BENCH_RANGES, MAX_PASSES, MAX_SEEDS, thousands,
+};
 
 /// One of the five figures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Figure {
     /// Simulated time per wall second over a simulated day.
     Compression,
-    /// One-pass seeds per second on one core.
+    /// One-pass seeds per second on one core and on all, and the speed-up.
     Throughput,
     /// Wall time to the first violation, per known bug.
     TimeToBug,
@@ -70,76 +78,126 @@ impl FromStr for Figure {
     }
 }
 
-/// The flags of `sim bench`. The defaults produce the figures the
-/// benchmark issue asks for; the budgets exist to take a quicker look.
-#[derive(clap::Args, Debug)]
-pub struct BenchArgs {
-    /// Run only these figures (comma-separated: compression, throughput,
-    /// time-to-bug, baseline, memory). The baseline needs time-to-bug for
+/// What `sim bench` measures and with what budgets: a plain struct, so the
+/// library takes options from any driver (the CLI parses them with clap in
+/// `main.rs`). The defaults produce the figures the benchmark issue asks
+/// for; the budgets exist to take a quicker look.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BenchOptions {
+    /// Only these figures (empty: all). The baseline needs time-to-bug for
     /// its ratios; without it the ratios are left out.
-    #[arg(long, value_delimiter = ',')]
     pub only: Vec<Figure>,
     /// Simulated passes of the compression run (1,440 = 24 h of 60 s
-    /// passes).
-    #[arg(long, default_value_t = 1_440)]
+    /// passes), at most [`MAX_BENCH_DAY_PASSES`].
     pub day_passes: u64,
-    /// One-pass seeds of the throughput run.
-    #[arg(long, default_value_t = 100_000)]
+    /// One-pass seeds of the throughput run (run once on one worker and
+    /// once on `jobs`), at most [`MAX_SEEDS`].
     pub throughput_seeds: u64,
+    /// Workers of the parallel throughput run, the time-to-bug hunts and
+    /// the memory run, as `sim explore --jobs` (`None`: the available
+    /// cores, as `explore` defaults to).
+    pub jobs: Option<NonZeroUsize>,
     /// Independent seed ranges per known bug for the time to first
-    /// violation.
-    #[arg(long, default_value_t = 20)]
+    /// violation, at most [`MAX_BENCH_RANGES`].
     pub ranges: u64,
-    /// Wall-clock cap of one seed range's hunt, in seconds.
-    #[arg(long, default_value_t = 60)]
+    /// Wall-clock cap of one seed range's hunt, in seconds, at most
+    /// [`MAX_BENCH_CAP_SECS`].
     pub hunt_cap: u64,
     /// Wall-clock cap of the real-time baseline per bug, in seconds (each
     /// variant's bugs are hunted by one run that stops when all are found
-    /// or the cap passes).
-    #[arg(long, default_value_t = 60)]
+    /// or the cap passes), at most [`MAX_BENCH_CAP_SECS`].
     pub baseline_cap: u64,
-    /// Seeds the memory run explores (the `explore` default).
-    #[arg(long, default_value_t = 10_000)]
+    /// Seeds the memory run explores (the `explore` default), at most
+    /// [`MAX_SEEDS`].
     pub memory_seeds: u64,
-    /// Internal: run as the child process of the memory figure.
-    #[arg(long, hide = true)]
-    pub memory_child: bool,
+    /// Passes of the memory figure's long runs (10,080 = a week of 60 s
+    /// passes; the day is `day_passes`), at most [`MAX_PASSES`].
+    pub week_passes: u64,
+    /// Run as a child process of the memory figure (internal).
+    pub memory_child: Option<MemoryRun>,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            only: Vec::new(),
+            day_passes: 1_440,
+            throughput_seeds: 100_000,
+            jobs: None,
+            ranges: 20,
+            hunt_cap: 60,
+            baseline_cap: 60,
+            memory_seeds: 10_000,
+            week_passes: 10_080,
+            memory_child: None,
+        }
+    }
+}
+
+impl BenchOptions {
+    /// Refuses a count past its maximum (or zero) before anything is
+    /// measured, naming the option and the maximum.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, value, max) in [
+            ("day-passes", self.day_passes, MAX_BENCH_DAY_PASSES),
+            ("throughput-seeds", self.throughput_seeds, MAX_SEEDS),
+            ("ranges", self.ranges, MAX_BENCH_RANGES),
+            ("hunt-cap", self.hunt_cap, MAX_BENCH_CAP_SECS),
+            ("baseline-cap", self.baseline_cap, MAX_BENCH_CAP_SECS),
+            ("memory-seeds", self.memory_seeds, MAX_SEEDS),
+            ("week-passes", self.week_passes, MAX_PASSES),
+        ] {
+            if value == 0 || value > max {
+                return Err(format!(
+                    "--{name} {}: expected 1 to {}",
+                    thousands(value),
+                    thousands(max)
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Runs `sim bench`: progress on stderr, the report on stdout.
-pub fn main(args: &BenchArgs) -> ExitCode {
-    if args.memory_child {
-        return memory::child(args.memory_seeds);
+pub fn main(opts: &BenchOptions) -> Exit {
+    if let Err(e) = opts.check() {
+        eprintln!("{e}");
+        return Exit::BadInput;
     }
-    let wanted = |f: Figure| args.only.is_empty() || args.only.contains(&f);
+    let jobs = opts.jobs.unwrap_or_else(crate::parallel::available_jobs);
+    if let Some(run) = opts.memory_child {
+        return memory::child(run, opts.memory_seeds, jobs);
+    }
+    let wanted = |f: Figure| opts.only.is_empty() || opts.only.contains(&f);
     let mut report = String::new();
     let _ = writeln!(report, "sim bench on {}", machine());
     if wanted(Figure::Compression) {
-        report.push_str(&compression::figure(args.day_passes).to_string());
+        report.push_str(&compression::figure(opts.day_passes).to_string());
     }
     if wanted(Figure::Throughput) {
-        report.push_str(&throughput::figure(args.throughput_seeds).to_string());
+        report.push_str(&throughput::figure(opts.throughput_seeds, jobs).to_string());
     }
     let hunts = wanted(Figure::TimeToBug)
-        .then(|| time_to_bug::figure(args.ranges, Duration::from_secs(args.hunt_cap)));
+        .then(|| time_to_bug::figure(opts.ranges, Duration::from_secs(opts.hunt_cap), jobs));
     if let Some(h) = &hunts {
         report.push_str(&h.to_string());
     }
     if wanted(Figure::Baseline) {
-        let base = baseline::figure(Duration::from_secs(args.baseline_cap));
+        let base = baseline::figure(Duration::from_secs(opts.baseline_cap));
         report.push_str(&base.render(hunts.as_ref()));
     }
     if wanted(Figure::Memory) {
-        match memory::figure(args.memory_seeds) {
+        match memory::figure(opts.memory_seeds, jobs, opts.day_passes, opts.week_passes) {
             Ok(m) => report.push_str(&m.to_string()),
             Err(e) => {
                 eprintln!("memory figure failed: {e}");
-                return ExitCode::from(2);
+                return Exit::BadInput;
             }
         }
     }
     print!("{report}");
-    ExitCode::SUCCESS
+    Exit::Clean
 }
 
 /// The machine, as the report's first line describes it.
@@ -212,19 +270,6 @@ fn thread_cpu() -> Option<Duration> {
 /// `met` or `MISSED`, for the target column.
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
-}
-
-/// A count with thousands separators.
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A wall duration in the unit that reads best.

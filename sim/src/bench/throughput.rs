@@ -1,26 +1,63 @@
 //! Figure 2: exploration throughput — one-pass seeds per second on one
-//! core, exactly as `sim explore --passes 1` runs them.
+//! core and on all of them, exactly as `sim explore --passes 1 --jobs N`
+//! runs them, and the speed-up.
+//!
+//! The two are measured side by side: the seed range is cut into rounds,
+//! and each round runs first on one worker, then on all, over the same
+//! seeds. A machine whose load changes during the run then weighs on both
+//! figures alike, which is what the speed-up needs.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use reconciler_core::Variant;
 
 use super::{Stopwatch, human, thousands, verdict};
-use crate::explore::{Find, Plan, Progress, Shard, explore};
+use crate::explore::{Find, Options, Plan, Progress, Shard, explore_with};
 
-/// The target, in seeds per second.
+/// The one-core target, in seeds per second.
 const TARGET: f64 = 20_000.0;
 
-/// The measured exploration.
-pub struct Throughput {
+/// The parallel target: this fraction of a perfect speed-up per worker
+/// (1.8x with 2 workers on 2 cores).
+const EFFICIENCY_TARGET: f64 = 0.9;
+
+/// Rounds the seed range is cut into.
+const ROUNDS: u64 = 4;
+
+/// One configuration's totals over every round.
+#[derive(Clone, Copy, Debug, Default)]
+struct Totals {
     seeds: u64,
     wall: Duration,
+    /// On-CPU time of the whole process (every worker), where the kernel
+    /// tells.
     cpu: Option<Duration>,
     simulated_secs: f64,
 }
 
-/// Reports every 10,000 seeds on stderr.
+impl Totals {
+    fn rate(&self) -> f64 {
+        self.seeds as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+
+    fn cpu_rate(&self) -> Option<f64> {
+        self.cpu
+            .map(|c| self.seeds as f64 / c.as_secs_f64().max(1e-9))
+    }
+}
+
+/// The measured explorations.
+pub struct Throughput {
+    jobs: NonZeroUsize,
+    cores: usize,
+    seeds: u64,
+    one: Totals,
+    all: Totals,
+}
+
+/// Reports every 10,000 seeds of a round on stderr.
 struct Ticker;
 
 impl Progress for Ticker {
@@ -32,56 +69,156 @@ impl Progress for Ticker {
     }
 }
 
-/// Explores `seeds` one-pass seeds of `hardened` (the default variant) from
-/// seed 0, on this thread.
-pub fn figure(seeds: u64) -> Throughput {
+/// Explores `seeds` one-pass seeds of `hardened` (the default variant)
+/// from seed 0 once on one worker and once on `jobs`, in alternating
+/// rounds.
+pub fn figure(seeds: u64, jobs: NonZeroUsize) -> Throughput {
     eprintln!(
-        "[2/5] throughput: {} one-pass seeds of hardened",
+        "[2/5] throughput: {} one-pass seeds of hardened, with --jobs 1 and --jobs {jobs} in turn",
         thousands(seeds)
     );
-    let plan = Plan {
-        variant: Variant::Hardened,
-        start_seed: 0,
-        seeds: Some(seeds),
-        shard: Shard::ALL,
-        passes: Some(1),
-        find: Find::default(),
-    };
-    let clock = Stopwatch::start();
-    let (summary, _) = explore(&plan, &mut Ticker);
-    Throughput {
-        seeds: summary.seeds,
-        wall: clock.elapsed(),
-        cpu: clock.cpu_elapsed(),
-        simulated_secs: summary.simulated_secs,
+    let mut one = Totals::default();
+    let mut all = Totals::default();
+    let per_round = seeds.div_ceil(ROUNDS);
+    for round in 0..ROUNDS {
+        let start = round * per_round;
+        let n = per_round.min(seeds.saturating_sub(start));
+        if n == 0 {
+            break;
+        }
+        let plan = Plan {
+            variant: Variant::Hardened,
+            start_seed: start,
+            seeds: Some(n),
+            shard: Shard::ALL,
+            overrides: crate::director::Overrides {
+                passes: Some(1),
+                ..Default::default()
+            },
+            find: Find::default(),
+        };
+        for (totals, j) in [(&mut one, NonZeroUsize::MIN), (&mut all, jobs)] {
+            eprintln!(
+                "      round {}/{ROUNDS}, --jobs {j}: seeds {}..{}",
+                round + 1,
+                thousands(start),
+                thousands(start + n)
+            );
+            let options = Options {
+                jobs: j,
+                ..Options::default()
+            };
+            let clock = Stopwatch::start();
+            let cpu_before = process_cpu();
+            let explored = explore_with(&plan, options, &mut Ticker);
+            totals.wall += clock.elapsed();
+            let spent = cpu_before
+                .zip(process_cpu())
+                .map(|(before, after)| after.saturating_sub(before));
+            totals.cpu = if round == 0 {
+                spent
+            } else {
+                totals.cpu.zip(spent).map(|(t, s)| t + s)
+            };
+            totals.seeds += explored.summary.seeds;
+            totals.simulated_secs += explored.summary.simulated_secs;
+        }
     }
+    Throughput {
+        jobs,
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        seeds,
+        one,
+        all,
+    }
+}
+
+/// On-CPU time of this process so far, every thread included (also those
+/// that have ended): `utime + stime` of `/proc/self/stat`, in clock ticks
+/// of 10 ms.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces; the fields after it are plain.
+    let after = stat.rsplit_once(')')?.1;
+    let mut fields = after.split_whitespace();
+    // utime and stime are fields 14 and 15 of the line, 12th and 13th after
+    // the name.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 impl fmt::Display for Throughput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rate = self.seeds as f64 / self.wall.as_secs_f64().max(1e-9);
-        writeln!(f, "\n2. exploration throughput (one core)")?;
+        let jobs = self.jobs.get();
         writeln!(
             f,
-            "   `sim explore --passes 1` (hardened, seeds 0..{}): {} seeds in {}: {} seeds/s ({} simulated seconds)",
-            thousands(self.seeds),
-            thousands(self.seeds),
-            human(self.wall),
-            thousands(rate as u64),
-            thousands(self.simulated_secs as u64)
+            "\n2. exploration throughput (one core, and {jobs} workers)"
         )?;
-        if let Some(cpu) = self.cpu {
+        writeln!(
+            f,
+            "   `sim explore --passes 1` (hardened, seeds 0..{}) with --jobs 1 and --jobs {jobs} side by side ({ROUNDS} rounds, each over the same seeds with both), {} cores",
+            thousands(self.seeds),
+            self.cores
+        )?;
+        for (label, t) in [
+            ("--jobs 1", &self.one),
+            (&*format!("--jobs {jobs}"), &self.all),
+        ] {
+            write!(
+                f,
+                "   {label:<9} {} seeds in {}: {} seeds/s",
+                thousands(t.seeds),
+                human(t.wall),
+                thousands(t.rate() as u64)
+            )?;
+            if let (Some(cpu), Some(rate)) = (t.cpu, t.cpu_rate()) {
+                write!(
+                    f,
+                    "; on-CPU {} (every thread): {} seeds per CPU-second",
+                    human(cpu),
+                    thousands(rate as u64)
+                )?;
+            }
             writeln!(
                 f,
-                "   on-CPU time {}: {} seeds/s (time this thread ran, without the time it waited for a CPU)",
-                human(cpu),
-                thousands((self.seeds as f64 / cpu.as_secs_f64().max(1e-9)) as u64)
+                " ({} simulated seconds)",
+                thousands(t.simulated_secs as u64)
             )?;
         }
+        let speedup = self.all.rate() / self.one.rate().max(1e-9);
+        write!(
+            f,
+            "   speed-up with {jobs} workers: {speedup:.2}x, {} seeds/s per worker",
+            thousands((self.all.rate() / jobs as f64) as u64)
+        )?;
+        if let (Some(a), Some(b)) = (self.all.cpu_rate(), self.one.cpu_rate()) {
+            write!(
+                f,
+                " (per CPU-second, {jobs} workers do {:.0} % of the work of one)",
+                100.0 * a / b.max(1e-9)
+            )?;
+        }
+        writeln!(f)?;
         writeln!(
             f,
-            "   target >= 20,000 one-pass seeds/s: {}",
-            verdict(rate >= TARGET)
-        )
+            "   target >= 20,000 one-pass seeds/s on one core: {}",
+            verdict(self.one.rate() >= TARGET)
+        )?;
+        let workers = jobs.min(self.cores);
+        let wanted = EFFICIENCY_TARGET * workers as f64;
+        if workers > 1 {
+            writeln!(
+                f,
+                "   target >= {wanted:.1}x with {workers} workers on {} cores ({EFFICIENCY_TARGET}x per core): {}",
+                self.cores,
+                verdict(speedup >= wanted)
+            )
+        } else {
+            writeln!(
+                f,
+                "   target for the speed-up: none with one worker or one core"
+            )
+        }
     }
 }

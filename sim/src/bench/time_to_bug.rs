@@ -3,12 +3,14 @@
 //! over independent seed ranges.
 
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use reconciler_core::Variant;
 
 use super::{Stopwatch, human, thousands, verdict};
-use crate::explore::{Find, Plan, Progress, Shard, explore};
+use crate::explore::{Find, Options, Plan, Progress, Shard, explore_with};
+use crate::oracle::{Kind, Label, Sub};
 
 /// The target: every known bug within a second, median.
 const TARGET: Duration = Duration::from_secs(1);
@@ -21,40 +23,63 @@ pub const RANGE_SPACING: u64 = 1_000_000;
 pub struct Bug {
     /// The variant that has it.
     pub variant: Variant,
-    /// The `--find` label.
-    pub find: &'static str,
+    /// What `--find` looks for: a kind, or a kind and sub-reason.
+    pub label: Label,
 }
 
-/// The README's table of what `explore` finds.
-pub const KNOWN: [Bug; 7] = [
-    Bug {
-        variant: Variant::Legacy,
-        find: "unproven_flip/instance_cleared",
-    },
-    Bug {
-        variant: Variant::Legacy,
-        find: "unproven_flip/row_gone",
-    },
-    Bug {
-        variant: Variant::Legacy,
-        find: "missed_dead/degraded_row",
-    },
-    Bug {
-        variant: Variant::Legacy,
-        find: "cycle_overrun",
-    },
-    Bug {
-        variant: Variant::Pr2283,
-        find: "unproven_flip/changed_after_reconfirm",
-    },
-    Bug {
-        variant: Variant::Pr2283,
-        find: "unproven_flip/non_terminal_answer",
-    },
-    Bug {
-        variant: Variant::Pr2283,
-        find: "missed_dead",
-    },
+impl Bug {
+    const fn new(variant: Variant, kind: Kind, sub: Option<Sub>) -> Self {
+        Self {
+            variant,
+            label: Label { kind, sub },
+        }
+    }
+
+    /// The `--find` filter for it.
+    pub fn find(&self) -> Find {
+        Find(Some(self.label))
+    }
+
+    /// Its `--find` argument: `kind` or `kind/sub`.
+    pub fn name(&self) -> String {
+        self.label.to_string()
+    }
+}
+
+/// The README's table of what `explore` finds, with default settings and
+/// no hints, in the reference variants (on the platform as merged).
+pub const KNOWN: [Bug; 11] = [
+    Bug::new(
+        Variant::Legacy,
+        Kind::UnprovenFlip,
+        Some(Sub::InstanceCleared),
+    ),
+    Bug::new(Variant::Legacy, Kind::UnprovenFlip, Some(Sub::RowGone)),
+    Bug::new(Variant::Legacy, Kind::MissedDead, Some(Sub::DegradedRow)),
+    Bug::new(Variant::Legacy, Kind::CycleOverrun, None),
+    Bug::new(
+        Variant::Legacy,
+        Kind::RestartHarm,
+        Some(Sub::KilledLiveInstance),
+    ),
+    Bug::new(Variant::Legacy, Kind::RestartStorm, None),
+    Bug::new(
+        Variant::Pr2283,
+        Kind::UnprovenFlip,
+        Some(Sub::ChangedAfterReconfirm),
+    ),
+    Bug::new(
+        Variant::Pr2283,
+        Kind::UnprovenFlip,
+        Some(Sub::NonTerminalAnswer),
+    ),
+    Bug::new(Variant::Pr2283, Kind::MissedDead, None),
+    Bug::new(
+        Variant::Pr2283,
+        Kind::RestartHarm,
+        Some(Sub::RacingProvisions),
+    ),
+    Bug::new(Variant::Pr2283, Kind::RestartHarm, Some(Sub::UndidOwner)),
 ];
 
 /// One hunt: how long, how many seeds, whether it found the bug.
@@ -115,6 +140,7 @@ pub struct TimeToBug {
     pub bugs: Vec<BugHunts>,
     ranges: u64,
     cap: Duration,
+    jobs: NonZeroUsize,
 }
 
 /// Stops a hunt at its wall-clock cap.
@@ -130,30 +156,34 @@ impl Progress for Cap {
 }
 
 /// Hunts `bug` from `start_seed` as `sim explore --variant V --find LABEL
-/// --start-seed S` does, until found or `cap`.
-pub fn hunt(bug: Bug, start_seed: u64, cap: Duration) -> Hunt {
+/// --start-seed S --jobs J` does, until found or `cap`.
+pub fn hunt(bug: Bug, start_seed: u64, cap: Duration, jobs: NonZeroUsize) -> Hunt {
     let plan = Plan {
         variant: bug.variant,
         start_seed,
         seeds: None,
         shard: Shard::ALL,
-        passes: None,
-        find: Find(Some(bug.find.to_owned())),
+        overrides: crate::director::Overrides::default(),
+        find: bug.find(),
     };
     let mut progress = Cap {
         clock: Stopwatch::start(),
         cap,
     };
-    let (summary, finding) = explore(&plan, &mut progress);
+    let options = Options {
+        jobs,
+        ..Options::default()
+    };
+    let explored = explore_with(&plan, options, &mut progress);
     Hunt {
         wall: progress.clock.elapsed(),
-        seeds: summary.seeds,
-        found: finding.is_some(),
+        seeds: explored.summary.seeds,
+        found: explored.finding.is_some(),
     }
 }
 
-/// Hunts every known bug over `ranges` seed ranges.
-pub fn figure(ranges: u64, cap: Duration) -> TimeToBug {
+/// Hunts every known bug over `ranges` seed ranges on `jobs` workers.
+pub fn figure(ranges: u64, cap: Duration, jobs: NonZeroUsize) -> TimeToBug {
     eprintln!(
         "[3/5] time to first violation: {} bugs x {ranges} seed ranges",
         KNOWN.len()
@@ -162,20 +192,25 @@ pub fn figure(ranges: u64, cap: Duration) -> TimeToBug {
         .iter()
         .map(|&bug| {
             let hunts: Vec<Hunt> = (0..ranges)
-                .map(|r| hunt(bug, r * RANGE_SPACING, cap))
+                .map(|r| hunt(bug, r * RANGE_SPACING, cap, jobs))
                 .collect();
             let b = BugHunts { bug, hunts };
             eprintln!(
                 "      {} {}: median {}, max {}",
                 bug.variant,
-                bug.find,
+                bug.name(),
                 human(b.median()),
                 human(b.max())
             );
             b
         })
         .collect();
-    TimeToBug { bugs, ranges, cap }
+    TimeToBug {
+        bugs,
+        ranges,
+        cap,
+        jobs,
+    }
 }
 
 impl fmt::Display for TimeToBug {
@@ -183,7 +218,8 @@ impl fmt::Display for TimeToBug {
         writeln!(f, "\n3. time to first violation")?;
         writeln!(
             f,
-            "   `sim explore --variant V --find BUG --start-seed S`, S = 0, {}, … ({} ranges, cap {} each); wall time of the whole call",
+            "   `sim explore --variant V --find BUG --start-seed S --jobs {}`, S = 0, {}, … ({} ranges, cap {} each); wall time of the whole call",
+            self.jobs,
             thousands(RANGE_SPACING),
             self.ranges,
             human(self.cap)
@@ -201,7 +237,7 @@ impl fmt::Display for TimeToBug {
                 f,
                 "   {:<8} {:<40} {:>6} {:>10} {:>10} {:>12}  {}",
                 b.bug.variant.as_str(),
-                b.bug.find,
+                b.bug.name(),
                 format!("{}/{}", b.found(), b.hunts.len()),
                 human(b.median()),
                 human(b.max()),
