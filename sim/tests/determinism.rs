@@ -3,20 +3,21 @@
 //! `explore` does).
 
 use reconciler_core::Variant;
-use sim::director::Swarm;
+use sim::director::{Overrides, Swarm};
 use sim::run::{run_seed, sim_runtime};
+use sim::trace::LineHash;
 
 fn hashes(variant: Variant, seeds: std::ops::Range<u64>, fresh_runtime: bool) -> Vec<u64> {
     let shared = sim_runtime();
     seeds
         .map(|seed| {
-            let swarm = Swarm::from_seed(seed, None);
+            let swarm = Swarm::from_seed(seed, Overrides::default());
             let outcome = if fresh_runtime {
                 run_seed(&sim_runtime(), variant, &swarm)
             } else {
                 run_seed(&shared, variant, &swarm)
             };
-            outcome.trace.hash()
+            LineHash::of(&outcome.trace)
         })
         .collect()
 }
@@ -42,12 +43,12 @@ fn a_thousand_seeds_give_identical_traces_twice() {
 fn swarm_settings_are_a_function_of_the_seed() {
     for seed in [0, 1, 42, u64::MAX] {
         assert_eq!(
-            Swarm::from_seed(seed, None).describe(),
-            Swarm::from_seed(seed, None).describe()
+            Swarm::from_seed(seed, Overrides::default()).describe(),
+            Swarm::from_seed(seed, Overrides::default()).describe()
         );
     }
     assert_ne!(
-        Swarm::from_seed(1, None).describe(),
-        Swarm::from_seed(2, None).describe()
+        Swarm::from_seed(1, Overrides::default()).describe(),
+        Swarm::from_seed(2, Overrides::default()).describe()
     );
 }

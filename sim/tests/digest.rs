@@ -6,18 +6,15 @@ use std::process::Command;
 
 use reconciler_core::Variant;
 use sim::digest::TraceDigest;
-use sim::explore::{Find, Plan, Progress, Shard, explore};
-use sim::trace::Trace;
+use sim::director::Overrides;
+use sim::explore::{Find, Options, Plan, Progress, Shard, explore_with};
+use sim::world::PlatformMode;
 
-struct Digesting(TraceDigest);
+struct Quiet;
 
-impl Progress for Digesting {
+impl Progress for Quiet {
     fn seed_done(&mut self, _done: u64, _seed: u64) -> bool {
         true
-    }
-
-    fn seed_trace(&mut self, seed: u64, trace: &Trace) {
-        self.0.add(seed, trace.hash());
     }
 }
 
@@ -27,14 +24,24 @@ fn digest_of(shard: Shard) -> TraceDigest {
         start_seed: 500,
         seeds: Some(120),
         shard,
-        passes: None,
+        overrides: Overrides {
+            passes: None,
+            platform: PlatformMode::Hardened,
+        },
         find: Find::default(),
     };
-    let mut d = Digesting(TraceDigest::default());
-    let (summary, finding) = explore(&plan, &mut d);
-    assert!(finding.is_none(), "hardened must be clean here");
-    assert_eq!(d.0.seeds, summary.seeds, "every seed run is in the digest");
-    d.0
+    let options = Options {
+        digest: true,
+        ..Options::default()
+    };
+    let explored = explore_with(&plan, options, &mut Quiet);
+    assert!(explored.finding.is_none(), "hardened must be clean here");
+    let d = explored.digest.expect("asked for a digest");
+    assert_eq!(
+        d.seeds, explored.summary.seeds,
+        "every seed run is in the digest"
+    );
+    d
 }
 
 #[test]
@@ -67,16 +74,23 @@ fn one_changed_trace_changes_the_digest() {
         swapped[i].0 += 1_000;
         assert_ne!(digest(&swapped), base, "seed {i} became another seed");
     }
-    assert_eq!(
-        format!(
-            "{}",
-            TraceDigest {
-                value: 0xab,
-                seeds: 3
-            }
-        ),
-        "00000000000000ab/3"
-    );
+    let printed = TraceDigest {
+        value: 0xab,
+        seeds: 3,
+    };
+    assert_eq!(printed.to_string(), "00000000000000ab/3");
+    assert_eq!("00000000000000ab/3".parse(), Ok(printed), "read back");
+    for bad in [
+        "ab/3",
+        "00000000000000ab",
+        "00000000000000xy/3",
+        "00000000000000ab/-1",
+    ] {
+        assert!(
+            bad.parse::<TraceDigest>().is_err(),
+            "{bad} should be refused"
+        );
+    }
 }
 
 fn printed_digest(args: &[&str]) -> String {
@@ -101,6 +115,8 @@ fn the_binary_prints_the_same_digest_as_the_library_every_time() {
         "120",
         "--start-seed",
         "500",
+        "--platform",
+        "hardened",
         "--digest",
     ];
     let first = printed_digest(&args);

@@ -55,6 +55,15 @@ fn counts(line: &str) -> (u64, u64) {
     (explored, violated)
 }
 
+/// The TOCTOU files in which a manual restart meets the restart of a
+/// correct flip: on the platform as merged that race is the platform's, and
+/// it harms every variant (the same race on the hardened platform is
+/// `scenarios/platform/restart-stop-manual-restart-hardened.yaml`, clean).
+const PLATFORM_RACES: [&str; 2] = [
+    "toctou-restart-begins-after-answer",
+    "toctou-restart-begins-before-flip",
+];
+
 #[test]
 fn toctou_scenarios_fail_legacy_in_some_schedule_and_hardened_in_none() {
     let out = sim(&["run", &corpus("toctou"), "--exhaustive"]);
@@ -75,6 +84,9 @@ fn toctou_scenarios_fail_legacy_in_some_schedule_and_hardened_in_none() {
             legacy.ends_with(')') && legacy.contains("; met ("),
             "{legacy}"
         );
+        if PLATFORM_RACES.contains(&name.as_str()) {
+            continue;
+        }
         if let Some(hardened) = exhaustive_line(&text, name, "hardened") {
             let (explored, violated) = counts(hardened);
             assert!(explored >= 1, "{hardened}");
@@ -85,13 +97,24 @@ fn toctou_scenarios_fail_legacy_in_some_schedule_and_hardened_in_none() {
             );
         }
     }
-    // Two steps over the probes and answers of two passes: 5 × 5.
+    for name in PLATFORM_RACES {
+        let hardened = exhaustive_line(&text, name, "hardened").expect("hardened runs");
+        assert!(
+            hardened.contains(
+                "met (restart_harm/during_manual_restart restart_harm/racing_provisions shown"
+            ),
+            "{hardened}"
+        );
+    }
+    // Two steps over the probes and answers of two passes: 6 × 6 (every
+    // row is probed in both passes; the flipped ones are back online on new
+    // instances by the second).
     let two = "toctou-sweep-and-restart-two-passes";
     let legacy = exhaustive_line(&text, two, "legacy").expect("the two-step scenario runs");
-    assert!(legacy.contains(": 25 schedules, 13 violated;"), "{legacy}");
+    assert!(legacy.contains(": 36 schedules, 16 violated"), "{legacy}");
     let hardened = exhaustive_line(&text, two, "hardened").expect("hardened runs");
     assert!(
-        hardened.contains(": 25 schedules, 0 violated;"),
+        hardened.contains(": 36 schedules, 0 violated"),
         "{hardened}"
     );
 }
@@ -104,18 +127,20 @@ fn the_cap_is_printed_never_silent() {
     for variant in ["legacy", "pr2283", "hardened"] {
         let line = exhaustive_line(&text, "toctou-sweep-and-restart-two-passes", variant)
             .expect("every variant is reported");
-        assert!(line.contains(": capped at 10 of 25 schedules, "), "{line}");
+        assert!(line.contains(": capped at 10 of 36 schedules, "), "{line}");
     }
 }
 
 /// The two-step TOCTOU scenario with `pr2283` wrongly expected clean, and
-/// a harmless placement as written (the restart strikes after ws-3's
-/// answer, when ws-2 has long been flipped).
+/// a harmless placement as written (the manual restart strikes after ws-3's
+/// answer, when ws-2 has long been flipped; on the hardened platform its
+/// claim is refused while the flip's restart holds the row).
 const PR2283_CLEAN: &str = "\
 name: pr2283-expected-clean
 about: The two-step race, with pr2283 wrongly expected to stay clean.
 variants: [pr2283]
 passes: 2
+platform: { mode: hardened }
 fleet:
   - { id: ws-1, status: online, instance: i-1, state: terminated }
   - { id: ws-2, status: online, instance: i-2, state: terminated }
@@ -126,11 +151,11 @@ steps:
     do: orphan_sweep ws-1
   - on: after answer
     nth: 3
-    do: reprovision ws-2
+    do: restart ws-2
 exhaustive: true
 explore:
   seeds: 50
-  adversaries: { reprovision: 0.1 }
+  actors: { restart: 0.1 }
 expect:
   pr2283: { flips: [ws-2], violations: [] }
 ";
@@ -192,15 +217,15 @@ fn a_step_whose_firings_an_earlier_step_removed_is_counted_as_unfired() {
     let file = scratch(
         "unfired",
         "\
-name: delete-then-degrade
-about: A delete at either select removes ws-1's later probes.
+name: purge-then-degrade
+about: A purge at either select removes ws-1's later probes.
 variants: [hardened]
 passes: 2
 fleet:
   - { id: ws-1, status: online, instance: i-1, state: running }
 steps:
   - on: after select
-    do: delete ws-1
+    do: purge ws-1
   - on: before probe ws-1
     do: degrade ws-1
 exhaustive: true
@@ -210,7 +235,7 @@ expect:
     );
     let out = sim(&["run", file.to_str().expect("a UTF-8 path")]);
     let text = stdout(&out);
-    let line = exhaustive_line(&text, "delete-then-degrade", "hardened").expect("a report");
+    let line = exhaustive_line(&text, "purge-then-degrade", "hardened").expect("a report");
     // (1,1) (1,2): no probe of ws-1 after the first select; (2,2): none in
     // the second pass. (2,1) degrades ws-1 in the first pass.
     assert!(

@@ -190,10 +190,10 @@ expect:
 #[test]
 fn a_hook_step_fires_at_its_nth_matching_firing_only() {
     // `before probe` fires once per row (ws-1, then ws-2 for hardened's
-    // id order); nth: 2 is ws-2's probe, so ws-2 is deleted just before
+    // id order); nth: 2 is ws-2's probe, so ws-2 is purged just before
     // it and only ws-1 flips.
     let s = script(&format!(
-        "{TWO_DEAD}steps:\n  - on: before probe\n    nth: 2\n    do: delete ws-2\n"
+        "{TWO_DEAD}steps:\n  - on: before probe\n    nth: 2\n    do: purge ws-2\n"
     ));
     let run = run_script(&sim_runtime(), &s, reconciler_core::Variant::Hardened);
     assert_eq!(run.verdict.flips, vec!["ws-1".into()]);
@@ -204,8 +204,8 @@ fn a_hook_step_fires_at_its_nth_matching_firing_only() {
         .map(|f| f.ws.clone())
         .collect();
     assert_eq!(probes, vec![Some("ws-1".into()), Some("ws-2".into())]);
-    let deletes = run.outcome.trace.render().matches("delete ws-2").count();
-    assert_eq!(deletes, 1, "the step fires once");
+    let purges = run.outcome.trace.render().matches("purge ws-2").count();
+    assert_eq!(purges, 1, "the step fires once");
 }
 
 #[test]
@@ -213,17 +213,17 @@ fn a_workspace_filter_counts_only_firings_about_that_workspace() {
     // nth: 1 among `before probe ws-2` firings is ws-2's probe, even though
     // ws-1's came first.
     let s = script(&format!(
-        "{TWO_DEAD}steps:\n  - on: before probe ws-2\n    do: delete ws-1\n"
+        "{TWO_DEAD}steps:\n  - on: before probe ws-2\n    do: purge ws-1\n"
     ));
     let run = run_script(&sim_runtime(), &s, reconciler_core::Variant::Hardened);
-    // ws-1 was flipped before ws-2's probe; deleting it afterwards changes
+    // ws-1 was flipped before ws-2's probe; purging it afterwards changes
     // nothing, and ws-2 flips too.
     assert_eq!(run.verdict.flips, vec!["ws-1".into(), "ws-2".into()]);
     let trace = run.outcome.trace.render();
-    let delete = trace.find("delete ws-1").expect("the step fired");
+    let purge = trace.find("purge ws-1").expect("the step fired");
     let flip1 = trace.find("FLIP      ws-1").expect("ws-1 flipped");
     assert!(
-        flip1 < delete,
+        flip1 < purge,
         "the filter skipped ws-1's own probe:\n{trace}"
     );
 }
@@ -291,16 +291,16 @@ expect:
 #[test]
 fn a_timed_step_acts_at_its_instant() {
     let s = script(&format!(
-        "{TWO_DEAD}passes: 2\nsteps:\n  - at: 30s\n    do: [delete ws-1, cp_error 2 5xx]\n"
+        "{TWO_DEAD}passes: 2\nsteps:\n  - at: 30s\n    do: [purge ws-1, cp_error 2 5xx]\n"
     ));
     let run = run_script(&sim_runtime(), &s, reconciler_core::Variant::Hardened);
     let trace = run.outcome.trace.render();
     assert!(
-        trace.contains("   30.000s actor     [timed] delete ws-1"),
+        trace.contains("   30.000s    actor     [timed] purge ws-1"),
         "{trace}"
     );
     assert!(
-        trace.contains("   30.000s actor     [timed] cp_error 2 5xx"),
+        trace.contains("   30.000s    actor     [timed] cp_error 2 5xx"),
         "{trace}"
     );
 }

@@ -1,6 +1,7 @@
 //! `sim shrink` turns each kind of violation `explore` finds in `legacy` and
-//! `pr2283` into a scenario file that `sim run` reproduces, and the
-//! committed ones in `scenarios/found/` still do.
+//! `pr2283` (and `hardened`'s platform race) into a scenario file that
+//! `sim run` reproduces, and the committed ones in `scenarios/found/` still
+//! do.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -15,20 +16,28 @@ fn sim(args: &[&str]) -> Output {
         .expect("the sim binary runs")
 }
 
-/// Each violation the README says `explore --find` finds, with the first
-/// seed that shows it (`sim explore --variant V --find K` from seed 0) and
-/// the label of that seed's violation.
-const FOUND: [(Variant, &str, u64, &str); 7] = [
+/// Each kind `explore --find` finds in `legacy` and `pr2283` (and, on the
+/// platform as merged, `restart_harm` in `hardened`), with a seed that
+/// shows it and the label of that seed's violation: the first seed from 0
+/// (`sim explore --variant V --find K`), except where that seed's shrunk
+/// script does not reproduce under `sim run` (`restart_storm`: legacy's
+/// 119, 252 and 322 and pr2283's 2493, 8749 and 9660 need the replicas'
+/// exact timings, which the script's seed does not give) or would repeat
+/// another entry's world (pr2283's `killed_live_instance` first shows at
+/// seed 0, the `non_terminal_answer` world; `racing_provisions` and
+/// `during_manual_restart` at seed 1, the `killed_live_instance` world:
+/// each takes the next seed with a world of its own).
+const FOUND: [(Variant, &str, u64, &str); 18] = [
     (
         Variant::Legacy,
         "unproven_flip/instance_cleared",
-        0,
+        6,
         "unproven_flip/instance_cleared",
     ),
     (
         Variant::Legacy,
         "unproven_flip/row_gone",
-        1,
+        0,
         "unproven_flip/row_gone",
     ),
     (
@@ -40,10 +49,34 @@ const FOUND: [(Variant, &str, u64, &str); 7] = [
     (
         Variant::Legacy,
         "cycle_overrun",
-        1,
+        0,
         "cycle_overrun/past_deadline",
     ),
     (
+        Variant::Legacy,
+        "restart_harm/killed_live_instance",
+        0,
+        "restart_harm/killed_live_instance",
+    ),
+    (
+        Variant::Legacy,
+        "flip_after_error",
+        1,
+        "flip_after_error/probe_error",
+    ),
+    (
+        Variant::Legacy,
+        "out_of_scope",
+        0,
+        "out_of_scope/probed_out_of_scope",
+    ),
+    (
+        Variant::Legacy,
+        "restart_storm",
+        701,
+        "restart_storm/never_back",
+    ),
+    (
         Variant::Pr2283,
         "unproven_flip/changed_after_reconfirm",
         0,
@@ -55,7 +88,54 @@ const FOUND: [(Variant, &str, u64, &str); 7] = [
         0,
         "unproven_flip/non_terminal_answer",
     ),
-    (Variant::Pr2283, "missed_dead", 0, "missed_dead/online_row"),
+    (
+        Variant::Pr2283,
+        "missed_dead",
+        1,
+        "missed_dead/degraded_row",
+    ),
+    (
+        Variant::Pr2283,
+        "restart_harm/killed_live_instance",
+        1,
+        "restart_harm/killed_live_instance",
+    ),
+    (
+        Variant::Pr2283,
+        "restart_harm/racing_provisions",
+        15,
+        "restart_harm/racing_provisions",
+    ),
+    (
+        Variant::Pr2283,
+        "restart_harm/undid_owner",
+        0,
+        "restart_harm/undid_owner",
+    ),
+    (
+        Variant::Pr2283,
+        "restart_harm/during_manual_restart",
+        17,
+        "restart_harm/during_manual_restart",
+    ),
+    (
+        Variant::Pr2283,
+        "restart_storm",
+        9980,
+        "restart_storm/never_back",
+    ),
+    (
+        Variant::Pr2283,
+        "out_of_scope",
+        0,
+        "out_of_scope/probed_out_of_scope",
+    ),
+    (
+        Variant::Hardened,
+        "restart_harm",
+        0,
+        "restart_harm/undid_owner",
+    ),
 ];
 
 fn found_dir() -> PathBuf {
@@ -127,9 +207,16 @@ fn shrink_writes_a_scenario_that_sim_run_reproduces() {
             .lines()
             .find(|l| l.starts_with(&format!("found-{}", stem(variant, label))))
             .unwrap_or_else(|| panic!("no verdict row for the scenario:\n{table}"));
+        // The table cuts a long label list, so the label is checked where
+        // it is whole: the expectation the run met lists it.
+        assert!(row.ends_with("met"), "expectation not met: {row}");
+        let expectation = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{v}:")))
+            .unwrap_or_else(|| panic!("no expectation for {v}:\n{text}"));
         assert!(
-            row.contains(label) && row.ends_with("met"),
-            "the run does not show {label}: {row}"
+            expectation.contains(label),
+            "the met expectation does not name {label}: {expectation}"
         );
     }
 }
@@ -190,13 +277,15 @@ fn committed_found_scenarios_reproduce_under_sim_run() {
 
 #[test]
 fn timed_actions_fall_back_to_their_instants() {
-    // Seed 96 on legacy: placed at hook firings, its timed actions no longer
-    // show the violation under `sim run`; at their instants they do.
+    // Seed 4 on legacy (the first from 0 that needs it): placed at hook
+    // firings, its timed actions (owner flows and cloud actions over 13
+    // passes) no longer show the violation under `sim run`; at their
+    // instants they do.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shrink-instants");
     std::fs::create_dir_all(&dir).expect("a scratch folder");
-    let file = dir.join("legacy-96.yaml");
+    let file = dir.join("legacy-4.yaml");
     let path = file.to_str().expect("a UTF-8 path");
-    let out = sim(&["shrink", "--seed", "96", "--variant", "legacy", "-o", path]);
+    let out = sim(&["shrink", "--seed", "4", "--variant", "legacy", "-o", path]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report = stdout(&out);
     assert!(report.contains("timed at   instants"), "{report}");
