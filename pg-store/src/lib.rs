@@ -6,13 +6,15 @@
 //! row locks, READ COMMITTED re-checks, `NULL` versus `''` and collation are
 //! Postgres's and not our model of them.
 //!
-//! * [`MIGRATOR`] creates `workspaces` and its audit trail
-//!   (`workspaces_audit`, filled by a trigger on every write).
+//! * [`MIGRATOR`] creates `workspaces`, its audit trail
+//!   (`workspaces_audit`, filled by a trigger on every write) and the
+//!   platform's event table (`structure_events`).
 //! * [`PgStore`] runs the reference SQL of each [`Store`](reconciler_core::Store)
 //!   method, with bound parameters only.
 //! * [`world`] holds the racing actors' writes (delete, orphan sweep,
-//!   reprovision, status writes, …) and ground-truth reads, each one statement,
-//!   on any connection, pool or open transaction.
+//!   reprovision, status writes, …), the offline handler's event, and
+//!   ground-truth reads, each one statement, on any connection, pool or open
+//!   transaction.
 //! * [`connect`] puts the two together: migrate a database, return the store
 //!   and an admin pool.
 //!
@@ -34,8 +36,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub use store::{DEFAULT_FLIP_BUDGET, PgStore};
 pub use time::Micros;
 
-/// The schema: `workspaces` and the `workspaces_audit` trigger. Exposed so a
-/// harness that builds its own pool can migrate with it.
+/// The schema: `workspaces`, the `workspaces_audit` trigger and
+/// `structure_events`. Exposed so a harness that builds its own pool can
+/// migrate with it.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
 /// The `application_name` of the store's connections: how a test finds the
@@ -58,10 +61,10 @@ pub struct Connected {
     pub admin: PgPool,
 }
 
-/// Empties `workspaces` and its audit trail (restarting the audit's
-/// sequence), so that one migrated database can serve run after run.
+/// Empties `workspaces`, its audit trail and `structure_events` (restarting
+/// their sequences), so that one migrated database can serve run after run.
 pub async fn empty(admin: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::query("TRUNCATE workspaces, workspaces_audit RESTART IDENTITY")
+    sqlx::query("TRUNCATE workspaces, workspaces_audit, structure_events RESTART IDENTITY")
         .execute(admin)
         .await?;
     Ok(())

@@ -1,9 +1,10 @@
-//! The reconciler's five statements, as the reference runs them.
+//! The reconciler's statements: the reference's three reads as it runs
+//! them, and `hardened`'s claim.
 
 use std::time::Duration;
 
 use reconciler_core::{
-    Candidate, CandidateQuery, FlipGuard, InstanceId, Order, RowView, Status, Store, StoreError,
+    Candidate, CandidateQuery, Claim, InstanceId, Order, RowView, Status, Store, StoreError,
     WorkspaceId,
 };
 use sqlx::PgPool;
@@ -58,6 +59,27 @@ const AFTER_ID_ID_ONLY: &str = concat!(
     " AND id > $3 ORDER BY id LIMIT $2"
 );
 
+/// The claim's compare-and-set (`$1` id, `$2` instance); see [`Claim`].
+/// `instance_id <> ''` keeps the contract (a non-empty instance) even for a
+/// claim built with an empty one.
+macro_rules! claim {
+    () => {
+        "UPDATE workspaces SET status = 'offline', updated_at = now() \
+         WHERE id = $1 AND instance_id = $2 AND instance_id <> '' \
+         AND status IN ('online', 'degraded') \
+         AND COALESCE(runtime, '') <> 'external'"
+    };
+}
+/// A claim proven by a terminal state: no quiet guard.
+const CLAIM: &str = claim!();
+/// A claim proven by "not found": the row must also have gone unwritten for
+/// `$3` microseconds by the server's clock (`now()`, the claim's transaction
+/// start, the same clock that wrote `updated_at`).
+const CLAIM_QUIET: &str = concat!(
+    claim!(),
+    " AND updated_at <= now() - $3 * interval '1 microsecond'"
+);
+
 /// [`Store`] over a Postgres pool.
 ///
 /// Every method is one statement with bound parameters. Errors become
@@ -69,9 +91,9 @@ pub struct PgStore {
     flip_budget: Duration,
 }
 
-/// The server-side bound on the guarded flip by default: half the
-/// reference's re-confirm timeout (5 s), which is what bounds the write on
-/// the client side.
+/// The server-side bound on the claim by default: half the reference's
+/// re-confirm timeout (5 s), which is what bounds the claim on the client
+/// side.
 pub const DEFAULT_FLIP_BUDGET: Duration = Duration::from_millis(2_500);
 
 impl PgStore {
@@ -84,9 +106,9 @@ impl PgStore {
         }
     }
 
-    /// Sets how long the server may spend on the guarded flip (waiting for
-    /// row locks included) before it aborts it. Keep it below the
-    /// client-side timeout the reconciler puts on the write
+    /// Sets how long the server may spend on the claim (waiting for row
+    /// locks included) before it aborts it. Keep it below the client-side
+    /// timeout the reconciler puts on the write
     /// (`Config::reconfirm_timeout`), so that the server, not the client,
     /// ends a long lock wait: the statement fails cleanly, the row keeps
     /// its state and the next pass retries, instead of a backend left
@@ -210,22 +232,12 @@ impl Store for PgStore {
             .map(InstanceId))
     }
 
-    async fn mark_offline(&self, id: &WorkspaceId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workspaces SET status = 'offline', updated_at = now() WHERE id = $1")
-            .bind(&id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| store_error("mark offline", Some(id), e))?;
-        Ok(())
-    }
-
-    async fn flip_if_unchanged(&self, guard: &FlipGuard) -> Result<bool, StoreError> {
+    async fn claim(&self, claim: &Claim) -> Result<bool, StoreError> {
         // One statement: under READ COMMITTED, if a concurrent transaction
         // holds the row, this waits for it and then re-evaluates the whole
         // WHERE clause on the row's newest version (EvalPlanQual), so a
-        // reprovision or sweep that commits first makes it match nothing.
-        // `instance_id <> ''` keeps FlipGuard's contract (a non-empty
-        // instance) even for a guard built with an empty one.
+        // reprovision, sweep or heartbeat (which bumps `updated_at`, so the
+        // quiet clause fails) that commits first makes it match nothing.
         //
         // It runs in an explicit transaction so that a write the reconciler
         // gave up on (its client-side timeout fired while the UPDATE waited
@@ -233,30 +245,35 @@ impl Store for PgStore {
         // COMMIT is sent, which an abandoned call never does, and the
         // dropped transaction rolls back. In autocommit the queued UPDATE
         // committed on its own when the lock was released, leaving the row
-        // offline with no restart (tests/postgres/concurrency.rs). The
+        // offline with no flip (tests/postgres/concurrency.rs). The
         // server-side `statement_timeout` (a bound value through
         // `set_config`) also ends the wait itself; see
         // [`PgStore::with_flip_budget`]. What remains is a COMMIT that
         // succeeds but whose reply arrives after the client gave up.
-        let fail = |e| store_error("guarded flip", Some(&guard.id), e);
+        let fail = |e| store_error("claim", Some(&claim.id), e);
         let mut tx = self.pool.begin().await.map_err(fail)?;
         sqlx::query("SELECT set_config('statement_timeout', $1, true)")
             .bind(format!("{}ms", self.flip_budget.as_millis().max(1)))
             .execute(&mut *tx)
             .await
             .map_err(fail)?;
-        let done = sqlx::query(
-            "UPDATE workspaces SET status = 'offline', updated_at = now() \
-             WHERE id = $1 AND instance_id = $2 AND instance_id <> '' \
-             AND status IN ('online', 'degraded') \
-             AND COALESCE(runtime, '') <> 'external'",
-        )
-        .bind(&guard.id.0)
-        .bind(&guard.instance.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(fail)?;
+        let update = match claim.quiet_for {
+            None => sqlx::query(CLAIM).bind(&claim.id.0).bind(&claim.instance.0),
+            Some(quiet) => sqlx::query(CLAIM_QUIET)
+                .bind(&claim.id.0)
+                .bind(&claim.instance.0)
+                .bind(quiet_micros(quiet)),
+        };
+        let done = update.execute(&mut *tx).await.map_err(fail)?;
         tx.commit().await.map_err(fail)?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// `quiet` in whole microseconds (Postgres's resolution), rounded up so the
+/// guard is never shorter than asked. A period too long for `int8`
+/// saturates, and the server refuses the out-of-range timestamp: the claim
+/// fails, which fails safe.
+fn quiet_micros(quiet: Duration) -> i64 {
+    i64::try_from(quiet.as_nanos().div_ceil(1_000)).unwrap_or(i64::MAX)
 }

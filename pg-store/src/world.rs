@@ -13,6 +13,10 @@
 //! Rows are [`reconciler_core::Row`]s, the type the simulator's table uses
 //! too; here `updated_at` is microseconds since the Unix epoch (see
 //! [`Micros`]).
+//!
+//! The offline handler's own write is here too: [`record_event`], the
+//! `WORKSPACE_OFFLINE` insert of `onWorkspaceOffline`, read back with
+//! [`events`].
 
 use reconciler_core::{InstanceId, Row, Status, WorkspaceId};
 use sqlx::PgExecutor;
@@ -299,4 +303,60 @@ pub async fn audit<'c>(db: impl PgExecutor<'c>) -> Result<Vec<AuditEntry>, sqlx:
             },
         )
         .collect()
+}
+
+/// The event type `onWorkspaceOffline` records: one per flip.
+pub const WORKSPACE_OFFLINE: &str = "WORKSPACE_OFFLINE";
+
+/// One row of `structure_events`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// The order in which events were recorded.
+    pub id: i64,
+    /// The workspace the event is about (it may no longer exist).
+    pub workspace: WorkspaceId,
+    /// What happened, e.g. [`WORKSPACE_OFFLINE`].
+    pub event_type: String,
+    /// When, by the server's clock (`now()` of the recording transaction).
+    pub created_at: Micros,
+}
+
+/// Records an event for `workspace`, as the platform's `onWorkspaceOffline`
+/// does (with [`WORKSPACE_OFFLINE`]) before it starts the restart: a Postgres
+/// run's offline handler writes through this, so each flip of the merged
+/// reconciler — which writes no status — is a row a test can count. Returns
+/// the event's id. There is no check that the workspace exists: neither
+/// does the platform.
+pub async fn record_event<'c>(
+    db: impl PgExecutor<'c>,
+    workspace: &WorkspaceId,
+    event_type: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO structure_events (workspace_id, event_type) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(&workspace.0)
+    .bind(event_type)
+    .fetch_one(db)
+    .await
+}
+
+/// Every recorded event, in the order recorded (by id).
+pub async fn events<'c>(db: impl PgExecutor<'c>) -> Result<Vec<Event>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT id, workspace_id, event_type, \
+         (extract(epoch FROM created_at) * 1000000)::int8 \
+         FROM structure_events ORDER BY id",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, workspace, event_type, created_at)| Event {
+            id,
+            workspace: WorkspaceId(workspace),
+            event_type,
+            created_at: Micros(created_at),
+        })
+        .collect())
 }

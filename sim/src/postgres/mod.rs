@@ -27,7 +27,7 @@ use reconciler_core::{Config, Row, Variant, WorkspaceId};
 use tokio::runtime::Runtime;
 
 use crate::run::{Setup, run_world_with};
-use crate::trace::Trace;
+use crate::world::World;
 
 pub use scratch::Scratch;
 pub use script::{PgScriptRun, run_script_pg, scaled};
@@ -39,10 +39,10 @@ pub use store::PgBackedStore;
 pub const TIME_SCALE: u32 = 100;
 
 /// A Postgres-backed run.
-#[derive(Clone, Debug)]
 pub struct PgOutcome {
-    /// The trace, in the simulator's format (at the run's scaled times).
-    pub trace: Trace,
+    /// The model world at the end, its trace (in the simulator's format,
+    /// at the run's scaled times) included.
+    pub world: World,
     /// Every statement whose result differed from the simulated table's,
     /// and every row that ended differently: empty when the two stores
     /// agreed throughout.
@@ -57,15 +57,16 @@ pub fn pg_runtime() -> Runtime {
         .expect("a current-thread runtime with I/O and time always builds")
 }
 
-/// Runs the reconciler over `setup` with `db` as its store. `db`'s
-/// `workspaces` must be empty: the fleet is inserted from the setup's world.
-/// Call it inside [`pg_runtime`].
+/// Runs the reconciler's replicas over `setup` with `db` as their store.
+/// `db`'s tables must be empty: the fleet is inserted from the setup's
+/// world. Call it inside [`pg_runtime`], within a `LocalSet`.
 pub async fn run_world_pg(
     variant: Variant,
     config: Config,
-    setup: Setup,
+    mut setup: Setup,
     db: &Connected,
 ) -> Result<PgOutcome, sqlx::Error> {
+    setup.world.log_changes();
     let fleet: Vec<Row> = setup.world.table.rows().cloned().collect();
     let base_us: i64 = sqlx::query_scalar("SELECT (extract(epoch FROM now()) * 1000000)::int8")
         .fetch_one(&db.admin)
@@ -80,9 +81,10 @@ pub async fn run_world_pg(
     ));
     let divergences = Rc::new(RefCell::new(Vec::new()));
     let flip_budget = config.reconfirm_timeout / 2;
-    let trace = run_world_with(variant, config, setup, |shared| {
+    let mut world = run_world_with(variant, config, setup, |shared, replica| {
         PgBackedStore::new(
             shared,
+            replica,
             db.store.clone().with_flip_budget(flip_budget),
             db.admin.clone(),
             Rc::clone(&rows),
@@ -90,26 +92,32 @@ pub async fn run_world_pg(
         )
     })
     .await;
+    // What the platform wrote after the reconciler's last statement.
     let mut divergences = divergences.take();
-    let expected = rows.take();
+    let last = store::batches(world.take_changes(), &mut rows.borrow_mut());
+    store::apply(&db.admin, last, &mut |d| divergences.push(d)).await?;
+    let expected: Vec<Row> = world.table.rows().cloned().collect();
     let actual = sql::rows(&db.admin).await?;
     let same = |a: &Row, b: &Row| {
         a.id == b.id && a.status == b.status && a.instance == b.instance && a.runtime == b.runtime
     };
-    if actual.len() != expected.len()
-        || !actual
-            .iter()
-            .zip(expected.values())
-            .all(|(a, e)| same(a, e))
-    {
+    if actual.len() != expected.len() || !actual.iter().zip(&expected).all(|(a, e)| same(a, e)) {
         divergences.push(format!(
             "the table ended as {:?}, the simulated one as {:?}",
             actual.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            expected
-                .values()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
+            expected.iter().map(ToString::to_string).collect::<Vec<_>>()
         ));
     }
-    Ok(PgOutcome { trace, divergences })
+    let flips = world
+        .trace
+        .entries()
+        .filter(|e| matches!(e.event, crate::trace::Event::Offline { .. }))
+        .count();
+    let events = sql::events(&db.admin).await?.len();
+    if events != flips {
+        divergences.push(format!(
+            "{events} WORKSPACE_OFFLINE rows in Postgres's event table for {flips} flips"
+        ));
+    }
+    Ok(PgOutcome { world, divergences })
 }

@@ -8,11 +8,12 @@ use reconciler_core::{Config, Variant};
 
 use super::{PgOutcome, TIME_SCALE, run_world_pg};
 use crate::action::Action;
-use crate::run::{Outcome, Setup};
+use crate::run::{Outcome, Setup, finish, judged_trace};
 use crate::scenario::{
     Firing, Script, ScriptDirector, Verdict, judge, script_rules, script_setup_timed,
 };
 use crate::shared::CpOverride;
+use crate::trace::{Keep, Tracer};
 use crate::world::Timing;
 
 /// One scenario run on Postgres.
@@ -66,7 +67,10 @@ pub fn scaled(script: &Script) -> Script {
         probe_timeout: scale(c.probe_timeout),
         reconfirm_timeout: scale(c.reconfirm_timeout),
         limit: c.limit,
+        not_found_quiet: scale(c.not_found_quiet),
     };
+    s.phases = script.phases.iter().map(|p| scale(*p)).collect();
+    s.world.lag = scale(script.world.lag);
     s.cp_latency_ms = ms_range(script.cp_latency_ms);
     s.store_latency_ms = ms_range(script.store_latency_ms);
     for o in s.cp_instances.values_mut() {
@@ -90,18 +94,18 @@ pub fn scaled(script: &Script) -> Script {
 }
 
 /// The world of an already [`scaled`] script, with the cloud's and the
-/// platform's delays scaled too. Call it inside the run's runtime (the world
-/// reads the clock).
-fn setup(script: &Script, director: ScriptDirector) -> Setup {
+/// platform's delays scaled too, writing to `trace`. Call it inside the
+/// run's runtime (the world reads the clock).
+fn setup(script: &Script, director: ScriptDirector, trace: Tracer) -> Setup {
     let d = Timing::default();
     let timing = Timing {
         boot_ms: ms_range(d.boot_ms),
         stop_ms: ms_range(d.stop_ms),
         shutdown_ms: ms_range(d.shutdown_ms),
         reap_ms: ms(d.reap_ms),
-        restart_ms: ms_range(d.restart_ms),
+        restart_wait_ms: ms(d.restart_wait_ms),
     };
-    script_setup_timed(script, Box::new(director), timing)
+    script_setup_timed(script, Box::new(director), timing, trace)
 }
 
 /// Runs `script` against `variant` on `db` (whose tables must be empty) and
@@ -117,15 +121,15 @@ pub async fn run_script_pg(
     let mut rules = script_rules(&script);
     // The last write's slack, scaled like everything else.
     rules.overrun_tolerance = scale(rules.overrun_tolerance);
-    let PgOutcome { trace, divergences } =
-        run_world_pg(variant, script.config.clone(), setup(&script, director), db).await?;
-    let violations = crate::oracle::check(&trace, &rules);
-    let sim_time = trace.entries.last().map_or(Duration::ZERO, |e| e.at);
-    let outcome = Outcome {
-        trace,
-        violations,
-        sim_time,
-    };
+    let (trace, oracle) = judged_trace(rules, variant, Keep::All, Vec::new());
+    let PgOutcome { world, divergences } = run_world_pg(
+        variant,
+        script.config.clone(),
+        setup(&script, director, trace),
+        db,
+    )
+    .await?;
+    let outcome: Outcome = finish(world, oracle);
     let expected = script.expect.get(&variant).cloned().unwrap_or_default();
     let verdict = judge(variant, &expected, &outcome);
     let firings = log.borrow().clone();

@@ -3,23 +3,25 @@
 //! the simulated store's.
 //!
 //! The simulated world still runs beside it, as the model: the director's
-//! and the timed actions apply to it first (that is how they are decided,
-//! placed and traced), and before every statement of the reconciler the
-//! rows they changed are written to Postgres with the actors' own SQL, on a
-//! second connection, so the statement meets them. Each statement's result
-//! is then compared with what the simulated table says at that instant; a
-//! difference is a *divergence*, reported with the run. The trace records
-//! what Postgres returned (the candidate rows, whether a flip wrote) and the
-//! model's full rows, which the divergence check vouches for.
+//! and the timed actions, and the platform's flows, apply to it first (that
+//! is how they are decided, placed and traced), and before every statement
+//! of the reconciler the rows they changed — and the `WORKSPACE_OFFLINE`
+//! events the offline handler recorded — are written to Postgres with the
+//! actors' own SQL, on a second connection, so the statement meets them.
+//! Each statement's result is then compared with what the simulated table
+//! says at that instant; a difference is a *divergence*, reported with the
+//! run. The trace records what Postgres returned (the candidate rows,
+//! whether a claim wrote) and the model's full rows, which the divergence
+//! check vouches for.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
 use pg_store::{PgStore, world as sql};
 use reconciler_core::{
-    Candidate, CandidateQuery, FlipGuard, InstanceId, Row, RowView, Status, Store, StoreError,
+    Candidate, CandidateQuery, Claim, InstanceId, Row, RowView, Status, Store, StoreError,
     WorkspaceId,
 };
 use sqlx::PgPool;
@@ -27,28 +29,27 @@ use sqlx::PgPool;
 use crate::abandon::Abandon;
 use crate::hook::{Hook, Point};
 use crate::shared::Shared;
-use crate::trace::{Event, FlipWrite, ReadKind};
-use crate::world::{World, millis};
+use crate::trace::{Call, Caller, Event, ReadKind, Replica};
+use crate::world::{Change, World, millis};
 
 /// One actor write, as SQL.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Write {
+pub(super) enum Write {
     Delete(WorkspaceId),
     Sweep(WorkspaceId),
     SetInstance(WorkspaceId, Option<InstanceId>),
-    Reprovision(WorkspaceId, InstanceId),
     SetStatus(WorkspaceId, Status),
+    Offline(WorkspaceId),
 }
 
 /// The store under test over Postgres, kept in step with the model.
 pub struct PgBackedStore {
     shared: Rc<Shared>,
+    replica: Replica,
     store: PgStore,
     actors: PgPool,
-    /// How far into the model's trace the actors' writes were replayed.
-    synced: Cell<usize>,
     /// The rows as Postgres holds them (model units), to turn each model
-    /// change into the statement that makes it.
+    /// change into the statement that makes it; shared by the replicas.
     rows: Rc<RefCell<BTreeMap<WorkspaceId, Row>>>,
     divergences: Rc<RefCell<Vec<String>>>,
 }
@@ -60,17 +61,17 @@ impl PgBackedStore {
     /// difference between Postgres and the simulated table.
     pub fn new(
         shared: Rc<Shared>,
+        replica: Replica,
         store: PgStore,
         actors: PgPool,
         rows: Rc<RefCell<BTreeMap<WorkspaceId, Row>>>,
         divergences: Rc<RefCell<Vec<String>>>,
     ) -> Self {
-        let synced = shared.world.borrow().trace.entries.len();
         Self {
             shared,
+            replica,
             store,
             actors,
-            synced: Cell::new(synced),
             rows,
             divergences,
         }
@@ -80,58 +81,13 @@ impl PgBackedStore {
         self.divergences.borrow_mut().push(what);
     }
 
-    /// Writes every model change since the last call to Postgres, in order;
-    /// the changes of one instant in one transaction, so that they share one
-    /// `now()` as they share one simulated instant.
+    /// Writes every model change since the last call to Postgres, in order.
     async fn sync(&self) -> Result<(), StoreError> {
-        let batches = self.pending();
-        for batch in batches {
-            let fail = |e: sqlx::Error| StoreError(format!("actor write: {e}"));
-            let mut tx = self.actors.begin().await.map_err(fail)?;
-            for write in &batch {
-                let done = match write {
-                    Write::Delete(w) => sql::delete(&mut *tx, w).await,
-                    Write::Sweep(w) => sql::orphan_sweep(&mut *tx, w).await,
-                    Write::SetInstance(w, i) => sql::set_instance(&mut *tx, w, i.as_ref()).await,
-                    Write::Reprovision(w, i) => sql::reprovision(&mut *tx, w, i).await,
-                    Write::SetStatus(w, s) => sql::set_status(&mut *tx, w, s).await,
-                }
-                .map_err(fail)?;
-                if !done {
-                    self.diverged(format!("{write:?} matched no row in Postgres"));
-                }
-            }
-            tx.commit().await.map_err(fail)?;
-        }
-        Ok(())
-    }
-
-    /// The model's row changes since the last sync, as statements grouped by
-    /// instant; updates the mirror of what Postgres holds.
-    fn pending(&self) -> Vec<Vec<Write>> {
-        let world = self.shared.world.borrow();
-        let entries = &world.trace.entries[self.synced.get()..];
-        self.synced.set(world.trace.entries.len());
-        let mut rows = self.rows.borrow_mut();
-        let mut batches: Vec<(Duration, Vec<Write>)> = Vec::new();
-        for e in entries {
-            let Event::Act(_, _, Some(ws), after) = &e.event else {
-                continue;
-            };
-            let writes = writes(ws, rows.get(ws), after.as_ref());
-            match after {
-                Some(r) => rows.insert(ws.clone(), r.clone()),
-                None => rows.remove(ws),
-            };
-            if writes.is_empty() {
-                continue;
-            }
-            match batches.last_mut() {
-                Some((at, batch)) if *at == e.at => batch.extend(writes),
-                _ => batches.push((e.at, writes)),
-            }
-        }
-        batches.into_iter().map(|(_, b)| b).collect()
+        let changes = self.shared.world.borrow_mut().take_changes();
+        let batches = batches(changes, &mut self.rows.borrow_mut());
+        apply(&self.actors, batches, &mut |d| self.diverged(d))
+            .await
+            .map_err(|e| StoreError(format!("actor write: {e}")))
     }
 
     /// Brings the model and Postgres up to now before a statement; returns
@@ -149,24 +105,31 @@ impl PgBackedStore {
     async fn call<T>(
         &self,
         point: Point,
-        name: &'static str,
+        call: Call,
         ws: Option<&WorkspaceId>,
         statement: impl Future<Output = Result<T, StoreError>>,
         model: impl FnOnce(&mut World, Duration, &T),
     ) -> Result<T, StoreError> {
         let at = self.before(point, ws).await?;
         let about = ws.map(ToString::to_string).unwrap_or_default();
-        let guard = Abandon::new(&self.shared, name, &about);
+        let guard = Abandon::new(&self.shared, self.replica, call, &about);
+        let fault = Event::StoreFault {
+            by: Caller::Reconciler(self.replica, call),
+            about: about.clone(),
+        };
         let result = if self.shared.store_fails() {
             // `db_error`: the statement is not sent. (A real connection loss
             // is what the kill-connection tests inject.)
-            self.shared.record(Event::StoreFault(name, about.clone()));
-            Err(StoreError(format!("{name}: injected database error")))
+            self.shared.world.borrow_mut().record(fault);
+            Err(StoreError(format!(
+                "{}: injected database error",
+                call.as_str()
+            )))
         } else {
             let result = statement.await;
             match &result {
                 Ok(v) => model(&mut self.shared.world.borrow_mut(), at, v),
-                Err(_) => self.shared.record(Event::StoreFault(name, about.clone())),
+                Err(_) => self.shared.world.borrow_mut().record(fault),
             }
             result
         };
@@ -175,29 +138,25 @@ impl PgBackedStore {
         result
     }
 
-    /// The reconciler's flip: Postgres decides whether it wrote; the model
-    /// and the mirror follow.
-    fn flipped(
-        &self,
-        world: &mut World,
-        at: Duration,
-        ws: &WorkspaceId,
-        write: FlipWrite,
-        wrote: bool,
-    ) {
-        let before = world.table.get(ws).cloned();
-        let model_writes = before.as_ref().is_some_and(|r| match &write {
-            FlipWrite::Unconditional => true,
-            FlipWrite::Guarded(i) => {
-                !i.0.is_empty()
-                    && r.instance.as_ref() == Some(i)
-                    && r.status.is_live()
-                    && r.runtime.as_deref() != Some("external")
-            }
+    /// The reconciler's claim: Postgres decides whether it wrote; the model
+    /// and the mirror follow, and a model that would have decided otherwise
+    /// is a divergence.
+    fn claimed(&self, world: &mut World, at: Duration, claim: &Claim, wrote: bool) {
+        let before = world.table.get(&claim.id).cloned();
+        let model_writes = before.as_ref().is_some_and(|r| {
+            !claim.instance.0.is_empty()
+                && r.instance.as_ref() == Some(&claim.instance)
+                && matches!(r.status, Status::Online | Status::Degraded)
+                && r.runtime.as_deref() != Some("external")
+                && claim
+                    .quiet_for
+                    .is_none_or(|q| r.updated_at <= millis(at).saturating_sub(millis(q)))
         });
         if model_writes != wrote {
             self.diverged(format!(
-                "flip of {ws} ({write:?}): Postgres wrote={wrote}, the simulated table {}",
+                "claim of {} on {}: Postgres wrote={wrote}, the simulated table {}",
+                claim.id,
+                claim.instance,
                 if model_writes {
                     "would have"
                 } else {
@@ -211,16 +170,20 @@ impl PgBackedStore {
                 r.status = Status::Offline;
                 r.updated_at = ms;
             };
-            world.table.update(ws, set);
-            if let Some(r) = self.rows.borrow_mut().get_mut(ws) {
+            // The model's own change log must not replay this write: it
+            // is Postgres's already.
+            world.table.update(&claim.id, set);
+            if let Some(r) = self.rows.borrow_mut().get_mut(&claim.id) {
                 set(r);
             }
         }
         world.trace.push(
             at,
-            Event::Flip {
-                ws: ws.clone(),
-                write,
+            Event::Claim {
+                r: self.replica,
+                ws: claim.id.clone(),
+                instance: claim.instance.clone(),
+                quiet_for: claim.quiet_for,
                 before,
                 wrote,
             },
@@ -240,9 +203,6 @@ fn writes(ws: &WorkspaceId, before: Option<&Row>, after: Option<&Row>) -> Vec<Wr
     let mut out = Vec::new();
     if a.instance != b.instance {
         match &a.instance {
-            Some(i) if a.status == Status::Provisioning => {
-                return vec![Write::Reprovision(ws.clone(), i.clone())];
-            }
             None => out.push(Write::Sweep(ws.clone())),
             Some(i) => out.push(Write::SetInstance(ws.clone(), Some(i.clone()))),
         }
@@ -253,15 +213,12 @@ fn writes(ws: &WorkspaceId, before: Option<&Row>, after: Option<&Row>) -> Vec<Wr
     out
 }
 
-fn record(world: &mut World, at: Duration, event: Event) {
-    world.trace.push(at, event);
-}
-
 impl Store for PgBackedStore {
     async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<Candidate>, StoreError> {
+        let r = self.replica;
         self.call(
             Point::Select,
-            "select",
+            Call::Select,
             None,
             self.store.candidates(query),
             |w, at, rows| {
@@ -275,16 +232,17 @@ impl Store for PgBackedStore {
                     .iter()
                     .map(|c| (c.id.clone(), c.instance.clone()))
                     .collect();
-                record(w, at, Event::Select(seen));
+                w.trace.push(at, Event::Select { r, rows: seen });
             },
         )
         .await
     }
 
     async fn reconfirm(&self, id: &WorkspaceId) -> Result<Option<RowView>, StoreError> {
+        let r = self.replica;
         self.call(
             Point::Reconfirm,
-            "reconfirm",
+            Call::Reconfirm,
             Some(id),
             self.store.reconfirm(id),
             |w, at, view| {
@@ -298,16 +256,25 @@ impl Store for PgBackedStore {
                         "re-confirm of {id} at {at:?}: Postgres returned {view:?}, the simulated table {model:?}"
                     ));
                 }
-                record(w, at, Event::Read(ReadKind::Reconfirm, id.clone(), row));
+                w.trace.push(
+                    at,
+                    Event::Read {
+                        r,
+                        kind: ReadKind::Reconfirm,
+                        ws: id.clone(),
+                        row,
+                    },
+                );
             },
         )
         .await
     }
 
     async fn resolve_instance(&self, id: &WorkspaceId) -> Result<Option<InstanceId>, StoreError> {
+        let r = self.replica;
         self.call(
             Point::Resolve,
-            "resolve",
+            Call::Resolve,
             Some(id),
             self.store.resolve_instance(id),
             |w, at, instance| {
@@ -318,44 +285,89 @@ impl Store for PgBackedStore {
                         "instance lookup of {id} at {at:?}: Postgres returned {instance:?}, the simulated table {model:?}"
                     ));
                 }
-                record(w, at, Event::Read(ReadKind::Resolve, id.clone(), row));
-            },
-        )
-        .await
-    }
-
-    async fn mark_offline(&self, id: &WorkspaceId) -> Result<(), StoreError> {
-        self.call(
-            Point::Flip,
-            "flip",
-            Some(id),
-            self.store.mark_offline(id),
-            |w, at, ()| {
-                // The unconditional write changes the row if there is one;
-                // the mirror knows whether Postgres holds it.
-                let wrote = self.rows.borrow().contains_key(id);
-                self.flipped(w, at, id, FlipWrite::Unconditional, wrote);
-            },
-        )
-        .await
-    }
-
-    async fn flip_if_unchanged(&self, guard: &FlipGuard) -> Result<bool, StoreError> {
-        self.call(
-            Point::Flip,
-            "flip",
-            Some(&guard.id),
-            self.store.flip_if_unchanged(guard),
-            |w, at, wrote| {
-                self.flipped(
-                    w,
+                w.trace.push(
                     at,
-                    &guard.id,
-                    FlipWrite::Guarded(guard.instance.clone()),
-                    *wrote,
+                    Event::Read {
+                        r,
+                        kind: ReadKind::Resolve,
+                        ws: id.clone(),
+                        row,
+                    },
                 );
             },
         )
         .await
     }
+
+    async fn claim(&self, claim: &Claim) -> Result<bool, StoreError> {
+        self.call(
+            Point::Claim,
+            Call::Claim,
+            Some(&claim.id),
+            self.store.claim(claim),
+            |w, at, wrote| self.claimed(w, at, claim, *wrote),
+        )
+        .await
+    }
+}
+
+/// The model's row changes and offline events, as statements grouped by
+/// instant; updates `rows`, the mirror of what Postgres holds. The
+/// reconciler's own claims are not in the log: the model follows Postgres
+/// there (see `PgBackedStore::claimed`).
+pub(super) fn batches(
+    changes: Vec<Change>,
+    rows: &mut BTreeMap<WorkspaceId, Row>,
+) -> Vec<Vec<Write>> {
+    let mut out: Vec<(Duration, Vec<Write>)> = Vec::new();
+    for change in changes {
+        let (at, writes) = match change {
+            Change::Row(at, ws, after) => {
+                let writes = writes(&ws, rows.get(&ws), after.as_ref());
+                match after {
+                    Some(r) => rows.insert(ws, r),
+                    None => rows.remove(&ws),
+                };
+                (at, writes)
+            }
+            Change::Offline(at, ws) => (at, vec![Write::Offline(ws)]),
+        };
+        if writes.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some((t, batch)) if *t == at => batch.extend(writes),
+            _ => out.push((at, writes)),
+        }
+    }
+    out.into_iter().map(|(_, b)| b).collect()
+}
+
+/// Writes `batches` to Postgres, one transaction per batch (the changes of
+/// one simulated instant share one `now()`); a write that matched no row is
+/// reported to `diverged`.
+pub(super) async fn apply(
+    actors: &PgPool,
+    batches: Vec<Vec<Write>>,
+    diverged: &mut dyn FnMut(String),
+) -> Result<(), sqlx::Error> {
+    for batch in batches {
+        let mut tx = actors.begin().await?;
+        for write in &batch {
+            let done = match write {
+                Write::Delete(w) => sql::delete(&mut *tx, w).await,
+                Write::Sweep(w) => sql::orphan_sweep(&mut *tx, w).await,
+                Write::SetInstance(w, i) => sql::set_instance(&mut *tx, w, i.as_ref()).await,
+                Write::SetStatus(w, s) => sql::set_status(&mut *tx, w, s).await,
+                Write::Offline(w) => sql::record_event(&mut *tx, w, sql::WORKSPACE_OFFLINE)
+                    .await
+                    .map(|_| true),
+            }?;
+            if !done {
+                diverged(format!("{write:?} matched no row in Postgres"));
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(())
 }
