@@ -1,12 +1,13 @@
-//! The guarded flip under a real row lock, READ COMMITTED (the default): a
-//! second session holds the row in an open transaction; the flip must wait
-//! for it, then decide on the row as that transaction left it.
+//! `hardened`'s claim under a real row lock, READ COMMITTED (the default): a
+//! second session holds the row in an open transaction; the claim must wait
+//! for it, then decide on the row as that transaction left it — instance,
+//! status and, for a "not found" claim, `updated_at`.
 
 use std::time::Duration;
 
 use pg_store::world;
 use reconciler_core::{
-    Config, FlipGuard, InstanceId, InstanceState, Reconciler, Status, Store, Variant, WorkspaceId,
+    Claim, Config, InstanceId, InstanceState, Reconciler, Row, Status, Store, Variant, WorkspaceId,
 };
 use sqlx::PgPool;
 
@@ -14,8 +15,8 @@ use crate::fixtures::{FixedCp, Recorder, row};
 use crate::support::postgres::test_db;
 
 /// Waits until the reconciler's backend in this database is blocked on a
-/// lock, i.e. the flip really is waiting for the other transaction. Fails
-/// the test if that never happens (the flip did not block).
+/// lock, i.e. the claim really is waiting for the other transaction. Fails
+/// the test if that never happens (the claim did not block).
 async fn until_reconciler_waits_on_a_lock(admin: &PgPool) {
     for _ in 0..500 {
         let waiting: i64 = sqlx::query_scalar(
@@ -32,13 +33,24 @@ async fn until_reconciler_waits_on_a_lock(admin: &PgPool) {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("the guarded flip never waited on the row lock");
+    panic!("the claim never waited on the row lock");
 }
 
-/// Opens a transaction that reprovisions ws-1, starts the flip, and once
-/// the flip is blocked ends the transaction with `commit` or rollback.
-/// Returns whether the flip wrote.
-async fn flip_racing_reprovision(commit: bool) -> (bool, reconciler_core::Row) {
+/// The write another session holds the row with.
+#[derive(Clone, Copy, Debug)]
+enum Racer {
+    /// A reprovision onto `i-2` (status `provisioning`).
+    Reprovision,
+    /// A heartbeat moving the row to `degraded`: still in scope, same
+    /// instance, but `updated_at` bumped to now.
+    Heartbeat,
+}
+
+/// Inserts ws-1 (online on `i-1`, last written in 1970), opens a
+/// transaction that makes `racer`'s write, starts a claim of `i-1` with
+/// `quiet_for`, and once the claim is blocked ends the transaction with
+/// `commit` or rollback. Returns whether the claim wrote, and the row.
+async fn claim_racing(racer: Racer, quiet_for: Option<Duration>, commit: bool) -> (bool, Row) {
     let t = test_db().await;
     let admin = &t.db.admin;
     let id = WorkspaceId::from("ws-1");
@@ -46,16 +58,17 @@ async fn flip_racing_reprovision(commit: bool) -> (bool, reconciler_core::Row) {
         .await
         .unwrap();
     let mut tx = admin.begin().await.unwrap();
-    assert!(
-        world::reprovision(&mut *tx, &id, &InstanceId::from("i-2"))
-            .await
-            .unwrap()
-    );
-    let guard = FlipGuard {
+    let wrote = match racer {
+        Racer::Reprovision => world::reprovision(&mut *tx, &id, &InstanceId::from("i-2")).await,
+        Racer::Heartbeat => world::set_status(&mut *tx, &id, &Status::Degraded).await,
+    };
+    assert!(wrote.unwrap());
+    let claim = Claim {
         id: id.clone(),
         instance: InstanceId::from("i-1"),
+        quiet_for,
     };
-    let (wrote, ()) = tokio::join!(t.db.store.flip_if_unchanged(&guard), async {
+    let (wrote, ()) = tokio::join!(t.db.store.claim(&claim), async {
         until_reconciler_waits_on_a_lock(admin).await;
         if commit {
             tx.commit().await.unwrap();
@@ -67,29 +80,56 @@ async fn flip_racing_reprovision(commit: bool) -> (bool, reconciler_core::Row) {
     (wrote.unwrap(), after)
 }
 
+const MINUTE: Option<Duration> = Some(Duration::from_secs(60));
+
 #[tokio::test]
-async fn flip_blocked_by_a_reprovision_that_commits_writes_nothing() {
-    let (wrote, after) = flip_racing_reprovision(true).await;
+async fn claim_blocked_by_a_reprovision_that_commits_writes_nothing() {
+    let (wrote, after) = claim_racing(Racer::Reprovision, None, true).await;
     assert!(!wrote, "EvalPlanQual re-check must reject the changed row");
     assert_eq!(after.status, Status::Provisioning);
     assert_eq!(after.instance, Some(InstanceId::from("i-2")));
 }
 
 #[tokio::test]
-async fn flip_blocked_by_a_reprovision_that_rolls_back_writes() {
-    let (wrote, after) = flip_racing_reprovision(false).await;
+async fn claim_blocked_by_a_reprovision_that_rolls_back_writes() {
+    let (wrote, after) = claim_racing(Racer::Reprovision, None, false).await;
     assert!(wrote, "the row is unchanged after the rollback");
     assert_eq!(after.status, Status::Offline);
     assert_eq!(after.instance, Some(InstanceId::from("i-1")));
 }
 
-/// A guarded flip that waits on a row lock longer than the reconciler's
-/// write timeout must not commit after the reconciler gave up: if it did,
-/// the row would end up offline with no restart fired, and no later pass
-/// would select it again. The row stays in scope instead, and the next pass
-/// flips it and restarts it exactly once.
+/// A heartbeat leaves the row in scope on the same instance: a claim proven
+/// by a terminal state (no quiet guard) still matches after it commits, but
+/// a "not found" claim re-checks `updated_at` on the new row version, finds
+/// it written just now, and matches nothing.
 #[tokio::test]
-async fn a_flip_the_reconciler_gave_up_on_never_commits_later() {
+async fn quiet_claim_blocked_by_a_heartbeat_that_commits_writes_nothing() {
+    let (wrote, after) = claim_racing(Racer::Heartbeat, MINUTE, true).await;
+    assert!(!wrote, "the re-check sees the bumped updated_at");
+    assert_eq!(after.status, Status::Degraded);
+
+    let (wrote, after) = claim_racing(Racer::Heartbeat, None, true).await;
+    assert!(
+        wrote,
+        "without the quiet guard the heartbeat changes nothing"
+    );
+    assert_eq!(after.status, Status::Offline);
+}
+
+#[tokio::test]
+async fn quiet_claim_blocked_by_a_heartbeat_that_rolls_back_writes() {
+    let (wrote, after) = claim_racing(Racer::Heartbeat, MINUTE, false).await;
+    assert!(wrote, "the row is still quiet after the rollback");
+    assert_eq!(after.status, Status::Offline);
+}
+
+/// A claim that waits on a row lock longer than the reconciler's write
+/// timeout must not commit after the reconciler gave up: if it did, the row
+/// would end up offline with no flip (no offline handler call), and no later
+/// pass would select it again. The row stays in scope instead, and the next
+/// pass claims it and flips it exactly once.
+#[tokio::test]
+async fn a_claim_the_reconciler_gave_up_on_never_commits_later() {
     let t = test_db().await;
     let admin = &t.db.admin;
     let id = WorkspaceId::from("ws-1");
@@ -122,7 +162,7 @@ async fn a_flip_the_reconciler_gave_up_on_never_commits_later() {
     let report = reconciler.pass().await;
     assert!(
         report.flipped.is_empty(),
-        "the write waited past its timeout"
+        "the claim waited past its timeout"
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
     tx.commit().await.unwrap();
@@ -131,12 +171,15 @@ async fn a_flip_the_reconciler_gave_up_on_never_commits_later() {
     assert_eq!(
         after.status,
         Status::Degraded,
-        "the abandoned flip committed once the lock was released"
+        "the abandoned claim committed once the lock was released"
     );
-    assert!(reconciler.handler().0.borrow().is_empty());
+    assert!(reconciler.handler().calls().is_empty());
 
     reconciler.pass().await;
     let after = world::row(admin, &id).await.unwrap().unwrap();
     assert_eq!(after.status, Status::Offline);
-    assert_eq!(*reconciler.handler().0.borrow(), vec![id]);
+    assert_eq!(
+        reconciler.handler().calls(),
+        [(id, Some(InstanceId::from("i-1")))]
+    );
 }

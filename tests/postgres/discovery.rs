@@ -14,12 +14,13 @@ use crate::support::postgres::{
 async fn a_server_is_found_or_the_test_explains() {
     let t = test_db().await;
     let tables: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_tables WHERE tablename IN ('workspaces', 'workspaces_audit')",
+        "SELECT count(*) FROM pg_tables \
+         WHERE tablename IN ('workspaces', 'workspaces_audit', 'structure_events')",
     )
     .fetch_one(&t.db.admin)
     .await
     .unwrap();
-    assert_eq!(tables, 2);
+    assert_eq!(tables, 3);
     let db: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(&t.db.admin)
         .await

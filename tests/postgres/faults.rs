@@ -1,13 +1,15 @@
 //! The reconciler's connection killed mid-pass (`pg_terminate_backend`), run
 //! through `reconciler_core::Reconciler`: a pass whose statement fails on the
-//! dead connection must flip nothing and leave the row as it was, and the
-//! next pass, on a fresh connection, must flip exactly once.
+//! dead connection must flip nothing (no offline handler call) and leave the
+//! row as it was, and the next pass, on a fresh connection, must flip exactly
+//! once — `legacy` and `pr2283` still without writing a status, `hardened`
+//! with one claim.
 
 use std::cell::Cell;
 
 use pg_store::{PgStore, world};
 use reconciler_core::{
-    Candidate, CandidateQuery, Config, FlipGuard, InstanceId, InstanceState, Reconciler, RowView,
+    Candidate, CandidateQuery, Claim, Config, InstanceId, InstanceState, Reconciler, RowView,
     SkipReason, Status, Store, StoreError, Variant, WorkspaceId,
 };
 use sqlx::PgPool;
@@ -18,15 +20,17 @@ use crate::support::postgres::test_db;
 /// Where in a pass the reconciler's backend is killed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Point {
+    /// Before `IsRunning`'s instance lookup (after the candidate query).
+    Resolve,
     /// Before the re-confirm read (after the probe).
     Reconfirm,
-    /// Before the flip's write (`mark_offline` or the guarded flip).
-    Write,
+    /// Before `hardened`'s claim (after the probe).
+    Claim,
 }
 
-/// A `Store` that runs a hook before the re-confirm and before the write,
-/// and otherwise delegates to `PgStore`. The hook kills the reconciler's
-/// backend once, at the armed point.
+/// A `Store` that runs a hook before the instance lookup, the re-confirm
+/// and the claim, and otherwise delegates to `PgStore`. The hook kills the
+/// reconciler's backend once, at the armed point.
 struct KillingStore {
     inner: PgStore,
     admin: PgPool,
@@ -85,17 +89,13 @@ impl Store for KillingStore {
     }
 
     async fn resolve_instance(&self, id: &WorkspaceId) -> Result<Option<InstanceId>, StoreError> {
+        self.hook(Point::Resolve).await;
         self.inner.resolve_instance(id).await
     }
 
-    async fn mark_offline(&self, id: &WorkspaceId) -> Result<(), StoreError> {
-        self.hook(Point::Write).await;
-        self.inner.mark_offline(id).await
-    }
-
-    async fn flip_if_unchanged(&self, guard: &FlipGuard) -> Result<bool, StoreError> {
-        self.hook(Point::Write).await;
-        self.inner.flip_if_unchanged(guard).await
+    async fn claim(&self, claim: &Claim) -> Result<bool, StoreError> {
+        self.hook(Point::Claim).await;
+        self.inner.claim(claim).await
     }
 }
 
@@ -132,14 +132,14 @@ async fn killed_then_recovered(variant: Variant, at: Point) {
     };
     assert_eq!(skipped, &id);
     // The error names the statement and the workspace, for the logs.
-    let operation = match (variant, at, reason) {
-        (_, Point::Reconfirm, SkipReason::ReconfirmError(e)) => ("re-confirm ws-1", e),
-        (Variant::Hardened, Point::Write, SkipReason::FlipError(e)) => ("guarded flip ws-1", e),
-        (_, Point::Write, SkipReason::FlipError(e)) => ("mark offline ws-1", e),
+    let operation = match (at, reason) {
+        (Point::Resolve, SkipReason::ProbeError(e)) => ("resolve instance ws-1", e),
+        (Point::Reconfirm, SkipReason::ReconfirmError(e)) => ("re-confirm ws-1", e),
+        (Point::Claim, SkipReason::FlipError(e)) => ("claim ws-1", e),
         _ => panic!("{variant} {at:?}: unexpected skip {reason:?}"),
     };
     assert!(operation.1.contains(operation.0), "{operation:?}");
-    assert!(reconciler.handler().0.borrow().is_empty(), "no restart");
+    assert!(reconciler.handler().calls().is_empty(), "no flip");
     assert_eq!(
         world::row(admin, &id).await.unwrap(),
         before,
@@ -152,22 +152,51 @@ async fn killed_then_recovered(variant: Variant, at: Point) {
         std::slice::from_ref(&id),
         "{variant} {at:?}: {second:?}"
     );
-    let third = reconciler.pass().await;
-    assert!(third.flipped.is_empty(), "{variant} {at:?}: {third:?}");
+    let proven = match variant {
+        Variant::Legacy | Variant::Pr2283 => None,
+        Variant::Hardened => Some(InstanceId::from("i-1")),
+    };
     assert_eq!(
-        *reconciler.handler().0.borrow(),
-        std::slice::from_ref(&id),
-        "one restart"
+        reconciler.handler().calls(),
+        [(id.clone(), proven)],
+        "{variant} {at:?}: one flip"
     );
-    let after = world::row(admin, &id).await.unwrap().unwrap();
-    assert_eq!(after.status, Status::Offline);
-    let reconciler_writes = world::audit(admin)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.application_name == pg_store::STORE_APPLICATION_NAME)
-        .count();
-    assert_eq!(reconciler_writes, 1, "exactly one write by the reconciler");
+    let reconciler_writes = || async {
+        world::audit(admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.application_name == pg_store::STORE_APPLICATION_NAME)
+            .count()
+    };
+    match variant {
+        Variant::Legacy | Variant::Pr2283 => {
+            assert_eq!(
+                world::row(admin, &id).await.unwrap(),
+                before,
+                "{variant} {at:?}: no status written"
+            );
+            assert_eq!(reconciler_writes().await, 0, "{variant} {at:?}");
+        }
+        Variant::Hardened => {
+            let third = reconciler.pass().await;
+            assert!(third.flipped.is_empty(), "{at:?}: {third:?}");
+            assert_eq!(reconciler.handler().calls().len(), 1, "{at:?}");
+            let after = world::row(admin, &id).await.unwrap().unwrap();
+            assert_eq!(after.status, Status::Offline);
+            assert_eq!(reconciler_writes().await, 1, "exactly the claim");
+        }
+    }
+}
+
+#[tokio::test]
+async fn legacy_kill_before_the_instance_lookup() {
+    killed_then_recovered(Variant::Legacy, Point::Resolve).await;
+}
+
+#[tokio::test]
+async fn pr2283_kill_before_the_instance_lookup() {
+    killed_then_recovered(Variant::Pr2283, Point::Resolve).await;
 }
 
 #[tokio::test]
@@ -176,11 +205,6 @@ async fn pr2283_kill_between_probe_and_reconfirm() {
 }
 
 #[tokio::test]
-async fn pr2283_kill_between_reconfirm_and_flip() {
-    killed_then_recovered(Variant::Pr2283, Point::Write).await;
-}
-
-#[tokio::test]
-async fn hardened_kill_before_the_guarded_write() {
-    killed_then_recovered(Variant::Hardened, Point::Write).await;
+async fn hardened_kill_before_the_claim() {
+    killed_then_recovered(Variant::Hardened, Point::Claim).await;
 }
