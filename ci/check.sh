@@ -1,24 +1,46 @@
 #!/usr/bin/env bash
 # The CI steps, one script for every caller: `.ci/run` runs them all, the
-# GitHub workflow (ci/github/reconciler-sim.yml) runs them one job at a time.
+# GitHub workflows (ci/github/reconciler-sim.yml, and the nightly
+# ci/github/reconciler-sim-nightly.yml) run them one job at a time.
 #
-#   ci/check.sh                  every step below except `build`, in order
-#   ci/check.sh lint             the workflow is valid and runs only these
+#   ci/check.sh                  every step below except `build` and the
+#                                nightly's steps, in order
+#   ci/check.sh lint             the workflows are valid and run only these
 #                                steps; cargo fmt --check; clippy -D warnings
 #   ci/check.sh build            build once for a test matrix: a nextest
 #                                archive of the workspace's tests at
 #                                $TEST_ARCHIVE and the release `sim` binary
-#   ci/check.sh test [I/N]       the README's test command, `cargo nextest run
-#                                --workspace`, with the `ci` profile (JUnit at
-#                                target/nextest/ci/junit.xml); I/N runs only
-#                                partition I of N (1-based); runs the archive
-#                                at $TEST_ARCHIVE instead of building, if set
+#   ci/check.sh test [I/N]       the README's test command (`cargo test
+#                                --workspace`) as nextest runs it: `cargo
+#                                nextest run --workspace` with the `ci` profile
+#                                (JUnit at target/nextest/ci/junit.xml); I/N
+#                                runs only partition I of N (1-based); runs the
+#                                archive at $TEST_ARCHIVE instead of building,
+#                                if set
 #   ci/check.sh determinism      release `sim`: the digest of 1,000 seeds'
-#                                traces twice, sharded, and (when the debug
-#                                binary exists) in the debug build: all equal
+#                                traces on every core and on one (--jobs 1),
+#                                sharded, and (when the debug binary exists)
+#                                in the debug build: all equal
 #   ci/check.sh explore [I/N]    release `sim explore` over $EXPLORE_SEEDS
 #                                seeds (default 10,000), shard I of N (0-based);
 #                                a violation fails and prints its replay command
+#
+# The nightly (not part of the full run):
+#
+#   ci/check.sh build-sim        the release `sim` binary only
+#   ci/check.sh nightly-shard I/N V
+#                                release `sim explore --variant V --shard I/N
+#                                --keep-going --json --digest` over
+#                                $NIGHTLY_SEEDS seeds (default 16,000,000, the
+#                                whole run), its report written to
+#                                $NIGHTLY_DIR/V-shard-I-of-N.json (default
+#                                target/nightly); a violation is data here, so
+#                                only a failure to run fails the step
+#   ci/check.sh merge DIR        `sim merge DIR`: the shards' reports as one
+#                                run (summary, digest, lowest failing seed with
+#                                its replay command); fails on a violation or
+#                                when a shard is missing (and appends the report
+#                                to $GITHUB_STEP_SUMMARY when set)
 #
 # Postgres for the tests (`test` and the full run): DATABASE_URL if set, else
 # the testcontainers image named by RECONCILER_SIM_PG_IMAGE, else, with
@@ -42,7 +64,13 @@ die() {
 archive="${TEST_ARCHIVE:-}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 explore_seeds="${EXPLORE_SEEDS:-10000}"
+# hardened is explored on the platform with the fix it needs
+# (docs/decisions.md); EXPLORE_PLATFORM=as-merged shows the platform's own
+# races through hardened's restarts instead.
+explore_platform="${EXPLORE_PLATFORM:-hardened}"
 digest_seeds="${DIGEST_SEEDS:-1000}"
+nightly_seeds="${NIGHTLY_SEEDS:-16000000}"
+nightly_dir="${NIGHTLY_DIR:-target/nightly}"
 
 need_nextest() {
   if ! cargo nextest --version >/dev/null 2>&1; then
@@ -76,7 +104,7 @@ sim_release() {
 }
 
 lint() {
-  step "the GitHub workflow runs only ci/check.sh steps"
+  step "the GitHub workflows run only ci/check.sh steps"
   python3 ci/check_workflow.py
   step "cargo fmt --check"
   cargo fmt --all -- --check
@@ -120,7 +148,7 @@ digest_of() {
   local bin=$1 log out
   shift
   log=$(mktemp)
-  if ! out=$("$bin" explore --seeds "$digest_seeds" --digest "$@" 2>"$log"); then
+  if ! out=$("$bin" explore --platform "$explore_platform" --seeds "$digest_seeds" --digest "$@" 2>"$log"); then
     cat "$log" >&2
     rm -f "$log"
     echo "determinism: $bin explore $* failed" >&2
@@ -131,23 +159,23 @@ digest_of() {
 }
 
 determinism() {
-  step "determinism: trace digest of $digest_seeds seeds (release, twice, sharded)"
+  step "determinism: trace digest of $digest_seeds seeds (release, every core and one, sharded)"
   local bin first second s0 s1 sharded
   bin=$(sim_release)
   first=$(digest_of "$bin")
-  second=$(digest_of "$bin")
+  second=$(digest_of "$bin" --jobs 1)
   s0=$(digest_of "$bin" --shard 0/2)
   s1=$(digest_of "$bin" --shard 1/2)
   [ -n "$first" ] && [ -n "$s0" ] && [ -n "$s1" ] || die "determinism: sim printed no digest"
   sharded=$(printf '%016x/%d' $((0x${s0%/*} ^ 0x${s1%/*})) $((${s0#*/} + ${s1#*/})))
-  printf 'release run 1   %s\nrelease run 2   %s\nshards 0/2^1/2  %s\n' "$first" "$second" "$sharded"
+  printf 'release, all cores  %s\nrelease, --jobs 1   %s\nshards 0/2^1/2      %s\n' "$first" "$second" "$sharded"
   local ok=1
   [ "$first" = "$second" ] || ok=0
   [ "$first" = "$sharded" ] || ok=0
   if [ -x "$target_dir/debug/sim" ]; then
     local debug
     debug=$(digest_of "$target_dir/debug/sim")
-    printf 'debug build     %s\n' "$debug"
+    printf 'debug build         %s\n' "$debug"
     [ "$first" = "$debug" ] || ok=0
   fi
   if [ "$ok" != 1 ]; then
@@ -159,10 +187,53 @@ determinism() {
 
 explore_budget() {
   local shard=${1:-0/1}
-  step "sim explore --seeds $explore_seeds --shard $shard (release)"
+  step "sim explore --platform $explore_platform --seeds $explore_seeds --shard $shard (release)"
   local bin
   bin=$(sim_release)
-  "$bin" explore --seeds "$explore_seeds" --shard "$shard"
+  "$bin" explore --platform "$explore_platform" --seeds "$explore_seeds" --shard "$shard"
+}
+
+build_sim() {
+  step "cargo build --release -p sim --bin sim"
+  sim_release >/dev/null
+}
+
+# One shard of the nightly exploration. Exit 1 from sim (a violation) still
+# leaves a complete report: the merge decides; anything else fails the step.
+nightly_shard() {
+  local shard=${1:-} variant=${2:-}
+  [[ "$shard" =~ ^[0-9]+/[0-9]+$ ]] || die "nightly-shard: expected a shard I/N, got '$shard'"
+  [ -n "$variant" ] || die "nightly-shard: expected a variant after the shard"
+  local bin out rc=0
+  bin=$(sim_release)
+  mkdir -p "$nightly_dir"
+  out="$nightly_dir/$variant-shard-${shard%/*}-of-${shard#*/}.json"
+  step "sim explore --variant $variant --platform $explore_platform --seeds $nightly_seeds --shard $shard --keep-going -> $out"
+  "$bin" explore --variant "$variant" --platform "$explore_platform" --seeds "$nightly_seeds" --shard "$shard" \
+    --keep-going --json --digest >"$out" || rc=$?
+  case $rc in
+    0) echo "shard $shard of $variant: no violation" ;;
+    1) echo "shard $shard of $variant: violation(s); the merge reports the lowest" ;;
+    *)
+      rm -f "$out"
+      echo "nightly-shard: sim explore failed (exit $rc)" >&2
+      exit 1
+      ;;
+  esac
+}
+
+merge_shards() {
+  local dir=${1:-}
+  [ -n "$dir" ] || die "merge: expected the folder of the shards' reports"
+  step "sim merge $dir"
+  local bin report rc=0
+  bin=$(sim_release)
+  report=$("$bin" merge "$dir") || rc=$?
+  printf '%s\n' "$report"
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -n "$report" ]; then
+    printf '### sim merge %s\n\n```\n%s\n```\n' "$dir" "$report" >>"$GITHUB_STEP_SUMMARY"
+  fi
+  return "$rc"
 }
 
 case "${1:-all}" in
@@ -178,6 +249,9 @@ case "${1:-all}" in
   test) test_suite "${2:-}" ;;
   determinism) determinism ;;
   explore) explore_budget "${2:-}" ;;
-  *) die "unknown step '$1': expected lint, build, test [I/N], determinism or explore [I/N]" ;;
+  build-sim) build_sim ;;
+  nightly-shard) nightly_shard "${2:-}" "${3:-}" ;;
+  merge) merge_shards "${2:-}" ;;
+  *) die "unknown step '$1': expected lint, build, test [I/N], determinism, explore [I/N], build-sim, nightly-shard I/N V or merge DIR" ;;
 esac
 step "done"
