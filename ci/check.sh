@@ -24,6 +24,16 @@
 #   ci/check.sh explore [I/N]    release `sim explore` over $EXPLORE_SEEDS
 #                                seeds (default 10,000), shard I of N (0-based);
 #                                a violation fails and prints its replay command
+#   ci/check.sh picture          the race picture in a real browser: installs
+#                                Chromium from Debian's packages if missing,
+#                                writes the HTML page of every finding under
+#                                scenarios/found/ (one per file, so per kind,
+#                                with the reconciler's logs) into $PICTURE_DIR (default
+#                                target/picture), opens each headless, and
+#                                fails unless its script ran without error,
+#                                drew lanes and shows its violation marker;
+#                                saves a screenshot of each (a few seconds a
+#                                page: the full run runs it)
 #
 # The nightly (not part of the full run):
 #
@@ -193,6 +203,64 @@ explore_budget() {
   "$bin" explore --platform "$explore_platform" --seeds "$explore_seeds" --shard "$shard"
 }
 
+picture_dir="${PICTURE_DIR:-target/picture}"
+
+# Chromium's binary, installed from the distribution's packages if missing.
+need_chromium() {
+  local bin
+  for bin in chromium chromium-browser; do
+    if command -v "$bin" >/dev/null 2>&1; then
+      command -v "$bin"
+      return
+    fi
+  done
+  step "installing chromium (apt-get, not found)" >&2
+  command -v apt-get >/dev/null 2>&1 || die "picture: no chromium and no apt-get to install it"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  command -v chromium
+}
+
+# Opens one page headless: its DOM after the script ran (virtual time lets
+# the script finish), then a screenshot. Fails with the page's own words.
+check_page() {
+  local chromium=$1 page=$2 dom body
+  dom=$(timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --virtual-time-budget=5000 \
+    --dump-dom "file://$PWD/$page" 2>/dev/null) || die "picture: chromium could not open $page"
+  body=$(grep -o '<body[^>]*>' <<<"$dom" | head -n 1)
+  if grep -q 'data-error=' <<<"$body" || ! grep -q 'data-ready="1"' <<<"$body"; then
+    echo "picture: $page: the script did not finish: $body" >&2
+    grep -o '<div id="error"[^<]*' <<<"$dom" >&2 || true
+    exit 1
+  fi
+  grep -Eq 'data-lanes="[1-9][0-9]*"' <<<"$body" || { echo "picture: $page drew no lane: $body" >&2; exit 1; }
+  grep -q 'class="violation-marker"' <<<"$dom" || { echo "picture: $page shows no violation marker" >&2; exit 1; }
+  timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --virtual-time-budget=5000 \
+    --window-size=1400,900 --screenshot="$PWD/${page%.html}.png" "file://$PWD/$page" >/dev/null 2>&1 ||
+    die "picture: chromium could not screenshot $page"
+  printf '%-70s ok  %s\n' "$page" "$(grep -o 'data-render-ms="[0-9]*"' <<<"$body")"
+}
+
+picture() {
+  step "the race picture in headless Chromium (one page per finding under scenarios/found/)"
+  local chromium bin file page n=0
+  chromium=$(need_chromium)
+  bin=$(sim_release)
+  mkdir -p "$picture_dir"
+  # Each file there is one kind/sub-reason found and shrunk: every kind the
+  # corpus shows gets its page.
+  for file in scenarios/found/*.yaml; do
+    page="$picture_dir/$(basename "$file" .yaml).html"
+    rm -f "$page"
+    "$bin" run "$file" --log info --html "$page" >/dev/null 2>&1 || true
+    [ -s "$page" ] || die "picture: sim wrote no page for $file"
+    check_page "$chromium" "$page"
+    n=$((n + 1))
+  done
+  [ "$n" -gt 0 ] || die "picture: no scenario under scenarios/found/"
+  echo "picture: $n pages drawn and checked"
+}
+
 build_sim() {
   step "cargo build --release -p sim --bin sim"
   sim_release >/dev/null
@@ -243,15 +311,17 @@ case "${1:-all}" in
     test_suite
     determinism
     explore_budget
+    picture
     ;;
   lint) lint ;;
   build) build ;;
   test) test_suite "${2:-}" ;;
   determinism) determinism ;;
   explore) explore_budget "${2:-}" ;;
+  picture) picture ;;
   build-sim) build_sim ;;
   nightly-shard) nightly_shard "${2:-}" "${3:-}" ;;
   merge) merge_shards "${2:-}" ;;
-  *) die "unknown step '$1': expected lint, build, test [I/N], determinism, explore [I/N], build-sim, nightly-shard I/N V or merge DIR" ;;
+  *) die "unknown step '$1': expected lint, build, test [I/N], determinism, explore [I/N], picture, build-sim, nightly-shard I/N V or merge DIR" ;;
 esac
 step "done"

@@ -382,6 +382,14 @@ pub fn replay_command(seed: u64, variant: Variant, overrides: Overrides) -> Stri
     cmd
 }
 
+/// The command that writes a seed's picture: the replay, with `--html`.
+pub fn picture_command(seed: u64, variant: Variant, overrides: Overrides) -> String {
+    format!(
+        "{} --html seed-{seed}-{variant}.html",
+        replay_command(seed, variant, overrides)
+    )
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "seeds run        {}", self.seeds)?;

@@ -24,9 +24,11 @@ pub mod explore;
 pub mod fnv;
 pub mod hook;
 pub mod limits;
+pub mod logs;
 pub mod merge;
 pub mod oracle;
 pub mod parallel;
+pub mod picture;
 pub mod platform;
 #[cfg(feature = "postgres")]
 pub mod postgres;

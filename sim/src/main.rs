@@ -19,14 +19,16 @@ use sim::backend::{Backend, Runner};
 use sim::bench::{BenchOptions, Figure};
 use sim::director::{Overrides, Swarm};
 use sim::exit::Exit;
-use sim::explore::{Explored, Find, Options, Plan, Progress, Shard, Summary, replay_command};
+use sim::explore::{
+    Explored, Find, Options, Plan, Progress, Shard, Summary, picture_command, replay_command,
+};
 use sim::limits::{duration_arg, passes_arg, schedules_arg, seeds_arg};
 use sim::parallel::{available_jobs, parse_jobs};
 use sim::report::ExploreReport;
 use sim::run::{run_seed_with, sim_runtime};
 use sim::scenario::table;
 use sim::stream::Stream;
-use sim::trace::Keep;
+use sim::trace::{Entry, Keep, LineHash, Observer, Trace};
 use sim::world::PlatformMode;
 
 #[global_allocator]
@@ -144,6 +146,79 @@ struct RunArgs {
     /// The Postgres backend runs one at a time.
     #[arg(long, value_parser = parse_jobs)]
     jobs: Option<NonZeroUsize>,
+    #[command(flatten)]
+    picture: PictureArgs,
+}
+
+/// The flags that draw a run or show the reconciler's logs (`replay` and
+/// `run`).
+#[derive(clap::Args)]
+struct PictureArgs {
+    /// Record the reconciler's own log lines into the trace, at the
+    /// simulated instant each was emitted: a level (error, warn, info,
+    /// debug, trace) or RUST_LOG directives; RUST_LOG is used when this is
+    /// absent. Off by default: traces and digests are unchanged; with it,
+    /// the log lines are trace lines and so count in `--digest`.
+    #[arg(long, value_name = "LEVEL")]
+    log: Option<String>,
+    /// Write the run as one self-contained HTML timeline to this file
+    /// (`sim run`: one run, so one scenario file and one variant).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Print a Mermaid sequence diagram of the window around the first
+    /// violation instead of the trace (`sim run`: one run).
+    #[arg(long)]
+    mermaid: bool,
+}
+
+impl PictureArgs {
+    /// True when the run must keep its whole trace.
+    fn draws(&self) -> bool {
+        self.html.is_some() || self.mermaid
+    }
+
+    /// Installs the log layer when asked; the error is the exit.
+    fn install_logs(&self) -> Result<(), ExitCode> {
+        match sim::logs::requested(self.log.as_deref()) {
+            Some(filter) => sim::logs::install(&filter).map_err(|e| {
+                eprintln!("{e}");
+                Exit::BadInput.into()
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the page and prints the diagram asked for; false when the
+    /// page could not be written.
+    fn draw(&self, title: String, trace: &Trace, violations: &[sim::oracle::Violation]) -> bool {
+        if self.mermaid {
+            match sim::picture::mermaid::diagram(trace, violations) {
+                Some(d) => print!("{d}"),
+                None => eprintln!("no violation: no diagram to draw"),
+            }
+        }
+        let Some(path) = &self.html else {
+            return true;
+        };
+        let picture = sim::picture::Picture::new(title, trace, violations);
+        let page = match sim::picture::html::page(&picture) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("cannot write the picture's data: {e}");
+                return false;
+            }
+        };
+        match std::fs::write(path, page) {
+            Ok(()) => {
+                eprintln!("wrote the picture to {}", path.display());
+                true
+            }
+            Err(e) => {
+                eprintln!("cannot write {}: {e}", path.display());
+                false
+            }
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -212,6 +287,12 @@ struct ReplayArgs {
     /// The platform the exploring run used: as-merged or hardened.
     #[arg(long, default_value = "as-merged")]
     platform: PlatformMode,
+    /// Also print `digest <hex>`: the hash of the trace's lines (as
+    /// `explore --digest` takes per seed), for comparing runs.
+    #[arg(long)]
+    digest: bool,
+    #[command(flatten)]
+    picture: PictureArgs,
 }
 
 /// The flags of `sim bench`; the library takes them as a `BenchOptions`.
@@ -400,6 +481,10 @@ fn explore_cmd(args: ExploreArgs) -> ExitCode {
                 "replay with:\n  {}",
                 replay_command(f.seed, plan.variant, plan.overrides)
             );
+            eprintln!(
+                "picture with:\n  {}",
+                picture_command(f.seed, plan.variant, plan.overrides)
+            );
             Exit::Violation.into()
         }
     }
@@ -446,42 +531,72 @@ fn merge_cmd(args: MergeArgs) -> ExitCode {
     }
 }
 
+/// Hashes every entry's line, for `replay --digest`.
+#[derive(Default)]
+struct Hashing(LineHash);
+
+impl Observer for Hashing {
+    fn observe(&mut self, entry: &Entry) {
+        self.0.add(entry);
+    }
+}
+
 fn replay_cmd(args: ReplayArgs) -> ExitCode {
-    let swarm = Swarm::from_seed(
-        args.seed,
-        Overrides {
-            passes: args.passes,
-            platform: args.platform,
-        },
-    );
+    if let Err(exit) = args.picture.install_logs() {
+        return exit;
+    }
+    let overrides = Overrides {
+        passes: args.passes,
+        platform: args.platform,
+    };
+    let swarm = Swarm::from_seed(args.seed, overrides);
     let rt = sim_runtime();
     // Everything goes through one stream, and the trace streams as the run
-    // writes it: nothing is kept, so a long replay's memory does not grow
-    // with its passes, and a reader that stops early (`| head`) ends the
-    // printing, not the process.
+    // writes it: nothing is kept (unless it is drawn), so a long replay's
+    // memory does not grow with its passes, and a reader that stops early
+    // (`| head`) ends the printing, not the process. `--mermaid` prints
+    // only the diagram.
     let out = Rc::new(RefCell::new(Stream::new(io::stdout())));
-    out.borrow_mut().text(&format!(
-        "variant      {}\n{}--- trace ---\n",
-        args.variant,
-        swarm.describe()
-    ));
-    let outcome = run_seed_with(
-        &rt,
-        args.variant,
-        &swarm,
-        Keep::Tail(0),
-        vec![Box::new(Rc::clone(&out))],
-    );
-    let mut out = out.borrow_mut();
-    out.text("--- verdict ---\n");
-    if outcome.violations.is_empty() {
-        out.text("no violation\n");
+    let hash = Rc::new(RefCell::new(Hashing::default()));
+    let mut observers: Vec<Box<dyn Observer>> = vec![Box::new(Rc::clone(&hash))];
+    if !args.picture.mermaid {
+        out.borrow_mut().text(&format!(
+            "variant      {}\n{}--- trace ---\n",
+            args.variant,
+            swarm.describe()
+        ));
+        observers.push(Box::new(Rc::clone(&out)));
     }
-    for v in &outcome.violations {
-        out.text(&format!("{v}\n"));
+    let keep = if args.picture.draws() {
+        Keep::All
+    } else {
+        Keep::Tail(0)
+    };
+    let outcome = run_seed_with(&rt, args.variant, &swarm, keep, observers);
+    {
+        let mut out = out.borrow_mut();
+        if !args.picture.mermaid {
+            out.text("--- verdict ---\n");
+            if outcome.violations.is_empty() {
+                out.text("no violation\n");
+            }
+            for v in &outcome.violations {
+                out.text(&format!("{v}\n"));
+            }
+        }
+        if args.digest {
+            out.text(&format!("digest {:016x}\n", hash.borrow().0.value()));
+        }
+        if let Err(e) = out.finish() {
+            eprintln!("cannot write the replay: {e}");
+        }
     }
-    if let Err(e) = out.finish() {
-        eprintln!("cannot write the replay: {e}");
+    let title = replay_command(args.seed, args.variant, overrides);
+    if !args
+        .picture
+        .draw(title, &outcome.trace, &outcome.violations)
+    {
+        return Exit::BadInput.into();
     }
     if outcome.violations.is_empty() {
         Exit::Clean.into()
@@ -526,16 +641,42 @@ fn run_cmd(args: RunArgs) -> ExitCode {
         );
         return Exit::BadInput.into();
     }
+    if let Err(exit) = args.picture.install_logs() {
+        return exit;
+    }
+    let runs: usize = scripts
+        .iter()
+        .map(|s| {
+            s.variants
+                .iter()
+                .filter(|&&v| args.variant.is_none_or(|w| w == v))
+                .count()
+        })
+        .sum();
+    if args.picture.draws() && runs != 1 {
+        eprintln!(
+            "--html and --mermaid draw one run, and these paths make {runs}: name one scenario file and one --variant"
+        );
+        return Exit::BadInput.into();
+    }
     let rt = sim_runtime();
     let jobs = args.jobs.unwrap_or_else(available_jobs);
     let mut rows = Vec::new();
-    let mut record = |script, run| record_run(&mut rows, args.trace, script, run);
+    let mut drawn = None;
+    let draws = args.picture.draws();
+    let mut record = |script, run| {
+        record_run(&mut rows, (args.trace, draws), &mut drawn, script, run);
+    };
     if args.backend == Backend::Sim {
         let select = sim::scenario::runs::Rows {
             variant: args.variant,
             explore_seed: args.explore_seed,
             jobs,
-            keep: if args.trace { Keep::All } else { Keep::Tail(0) },
+            keep: if args.trace || args.picture.draws() {
+                Keep::All
+            } else {
+                Keep::Tail(0)
+            },
         };
         sim::scenario::runs::run_rows(&scripts, select, &mut record);
     } else {
@@ -571,6 +712,11 @@ fn run_cmd(args: RunArgs) -> ExitCode {
         eprintln!("no scenario names the requested variant; nothing was run");
         return Exit::BadInput.into();
     }
+    if let Some((title, trace, violations)) = drawn
+        && !args.picture.draw(title, &trace, &violations)
+    {
+        return Exit::BadInput.into();
+    }
     if !args.json {
         print!("{}", table::render(&rows));
     }
@@ -604,13 +750,29 @@ fn run_cmd(args: RunArgs) -> ExitCode {
     exit.into()
 }
 
-/// Prints `run`'s trace when asked and keeps its verdict for the table.
+/// A run to draw: its title, trace and violations.
+type Drawn = (String, Trace, Vec<sim::oracle::Violation>);
+
+/// Prints `run`'s trace when asked (`print.0`), keeps it to draw when asked
+/// (`print.1`), and keeps its verdict for the table.
 fn record_run<'a>(
     rows: &mut Vec<(&'a sim::scenario::Script, sim::scenario::Verdict)>,
-    trace: bool,
+    (trace, draw): (bool, bool),
+    drawn: &mut Option<Drawn>,
     script: &'a sim::scenario::Script,
     run: sim::scenario::ScriptRun,
 ) {
+    if draw {
+        *drawn = Some((
+            format!(
+                "sim run {} --variant {}",
+                script.file.display(),
+                run.verdict.variant
+            ),
+            run.outcome.trace.clone(),
+            run.outcome.violations.clone(),
+        ));
+    }
     if trace {
         println!(
             "=== {} / {} ({}) ===",

@@ -20,6 +20,7 @@ use reconciler_core::{InstanceId, InstanceState, WorkspaceId};
 
 use crate::action::Action;
 use crate::hook::{Flow, Step};
+use crate::logs::{LogCapture, LogLine};
 use crate::row::{Row, fmt_time};
 
 /// A reconciler replica: one process of the platform, with its own loop and
@@ -340,6 +341,9 @@ pub enum Event {
         /// Its new state.
         state: InstanceState,
     },
+    /// A log line the reconciler emitted (only with `--log`; see
+    /// [`crate::logs`]): what it believed and decided, in its own words.
+    Log(LogLine),
 }
 
 impl Event {
@@ -506,6 +510,7 @@ impl Trace {
 pub struct Tracer {
     trace: Trace,
     observers: Vec<Box<dyn Observer>>,
+    logs: Option<LogCapture>,
 }
 
 impl fmt::Debug for Tracer {
@@ -513,6 +518,7 @@ impl fmt::Debug for Tracer {
         f.debug_struct("Tracer")
             .field("trace", &self.trace)
             .field("observers", &self.observers.len())
+            .field("logs", &self.logs)
             .finish()
     }
 }
@@ -523,7 +529,15 @@ impl Tracer {
         Self {
             trace: Trace::new(keep),
             observers: Vec::new(),
+            logs: None,
         }
+    }
+
+    /// Takes the reconciler's log lines from `capture` into this trace,
+    /// each before the first entry not earlier than it (see
+    /// [`crate::logs`]); `None` leaves the trace as it was.
+    pub fn attach_logs(&mut self, capture: Option<LogCapture>) {
+        self.logs = capture;
     }
 
     /// Adds an observer; it sees every entry pushed from now on.
@@ -536,9 +550,21 @@ impl Tracer {
         self.trace.reserve(n);
     }
 
-    /// Appends an event, after showing it to every observer.
+    /// Appends an event, after showing it to every observer; log lines
+    /// captured up to `at` go first.
     pub fn push(&mut self, at: Duration, event: Event) {
-        let entry = Entry { at, event };
+        if let Some(logs) = &self.logs {
+            for (t, line) in logs.take_until(at) {
+                self.push_entry(Entry {
+                    at: t,
+                    event: Event::Log(line),
+                });
+            }
+        }
+        self.push_entry(Entry { at, event });
+    }
+
+    fn push_entry(&mut self, entry: Entry) {
         for o in &mut self.observers {
             o.observe(&entry);
         }
@@ -567,7 +593,16 @@ impl Tracer {
 
     /// Ends the run's writing: drops the observers (their shared handles
     /// are then the only ones left) and returns the trace.
-    pub fn finish(self) -> Trace {
+    /// Log lines still captured go in first, at their own instants.
+    pub fn finish(mut self) -> Trace {
+        if let Some(logs) = self.logs.take() {
+            for (at, line) in logs.take_all() {
+                self.push_entry(Entry {
+                    at,
+                    event: Event::Log(line),
+                });
+            }
+        }
         self.trace
     }
 }
@@ -751,6 +786,7 @@ impl fmt::Display for Entry {
                 None => write!(f, "   actor     [{cause}] {action}"),
             },
             Event::Cloud { instance, state } => write!(f, "   cloud     {instance} -> {state}"),
+            Event::Log(line) => write!(f, "   log       {line}"),
         }
     }
 }

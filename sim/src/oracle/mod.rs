@@ -382,7 +382,7 @@ impl Observer for Oracle {
                     .cloud(instance, *state, &self.truth, at, idx, &mut self.out);
                 self.truth.forget_if_gone(instance);
             }
-            Event::Offline { .. } | Event::RestartRequested { .. } => {}
+            Event::Offline { .. } | Event::RestartRequested { .. } | Event::Log(_) => {}
         }
     }
 }

@@ -82,6 +82,21 @@ fn replay(script: &Script, v: &Verdict) -> String {
     )
 }
 
+/// The command that writes the run's picture (`--html`), named after the
+/// scenario and variant.
+fn picture(script: &Script, v: &Verdict) -> String {
+    format!(
+        "sim run {} --variant {} --html {}-{}.html",
+        script.file.display(),
+        v.variant,
+        script
+            .file
+            .file_stem()
+            .map_or_else(|| "run".into(), |s| s.to_string_lossy()),
+        v.variant
+    )
+}
+
 /// Every row in full (no list is cut), and the count of exhaustive/explore
 /// verdicts not met (`sections_not_met`), as one JSON document.
 pub fn json(rows: &[(&Script, Verdict)], sections_not_met: usize) -> serde_json::Value {
@@ -146,6 +161,7 @@ pub fn summary(rows: &[(&Script, Verdict)], sections_not_met: usize) -> (String,
             let _ = writeln!(out, "  {d}");
         }
         let _ = writeln!(out, "  replay: {}", replay(script, v));
+        let _ = writeln!(out, "  picture: {}", picture(script, v));
     }
     (out, Exit::Violation)
 }

@@ -109,9 +109,11 @@ pub struct World {
 impl World {
     /// An empty world whose clock starts now, writing to `trace`; `rng`
     /// draws the durations of [`Timing`].
-    pub fn new(timing: Timing, rng: SimRng, settings: WorldSettings, trace: Tracer) -> Self {
+    pub fn new(timing: Timing, rng: SimRng, settings: WorldSettings, mut trace: Tracer) -> Self {
+        let origin = Instant::now();
+        trace.attach_logs(crate::logs::LogCapture::start(origin));
         Self {
-            origin: Instant::now(),
+            origin,
             table: Table::default(),
             cloud: Cloud::with_lag(settings.lag),
             faults: Faults::default(),
