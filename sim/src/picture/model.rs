@@ -213,7 +213,7 @@ impl Builder {
                     Ok(s) => s.to_string(),
                     Err(e) => format!("error: {e}"),
                 };
-                let wrong = answer.as_ref().map_or(true, |s| s != truth);
+                let wrong = answer.as_ref() != Ok(truth);
                 let k = if wrong { "answer-wrong" } else { "answer" };
                 let lane = self.lane(r.to_string(), "replica");
                 let m = self.mark(i, lane, at, k);

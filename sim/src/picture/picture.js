@@ -246,7 +246,7 @@
         ctx.fillRect(0, L.top, w, L.bottom - L.top);
         ctx.fillStyle = "#212529";
         ctx.save(); ctx.beginPath(); ctx.rect(0, L.top, GUTTER - 4, L.bottom - L.top); ctx.clip();
-        ctx.fillText(D.lanes[L.li].name, 6, (L.top + L.bottom) / 2);
+        ctx.fillText(D.lanes[L.li].name, 6, L.top + PAD + ROW / 2);
         ctx.restore();
         ctx.save(); ctx.beginPath(); ctx.rect(GUTTER, L.top, w - GUTTER, L.bottom - L.top); ctx.clip();
         drawSpans(L, w);
