@@ -46,6 +46,16 @@ fn explore_prints_a_replay_command_that_reproduces_the_violation() {
         .expect("a replay command is printed")
         .trim()
         .to_owned();
+    let picture = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("picture with:"))
+        .nth(1)
+        .expect("the command that draws the picture is printed")
+        .trim();
+    assert!(
+        picture.starts_with(&command) && picture.contains(" --html "),
+        "{picture}"
+    );
     let args: Vec<&str> = command
         .strip_prefix("cargo run -p sim --release -- ")
         .expect("the command is a cargo invocation of sim")
@@ -233,6 +243,31 @@ fn run_exits_one_on_an_unmet_expectation_and_prints_the_replay_command() {
         !text.contains("legacy"),
         "--variant restricts the runs:\n{text}"
     );
+    // The picture hint works too: it writes one page.
+    let picture = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("picture: sim "))
+        .expect("a NOT MET run prints the picture command");
+    let page = d.join("orphan-pr2283.html");
+    let args: Vec<&str> = picture
+        .split_whitespace()
+        .map(|a| {
+            if a == "orphan-pr2283.html" {
+                page.to_str().expect("utf-8")
+            } else {
+                a
+            }
+        })
+        .collect();
+    let drawn = sim(&args);
+    assert_eq!(
+        drawn.status.code(),
+        Some(1),
+        "{:?}",
+        String::from_utf8_lossy(&drawn.stderr)
+    );
+    let html = std::fs::read_to_string(&page).expect("the page is written");
+    assert!(html.contains("id=\"data\"") && html.contains("orphan.yaml"));
 }
 
 /// A fleet of 50 dead workspaces, `ws-200` to `ws-249`, all flipped by
