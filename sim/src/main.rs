@@ -166,7 +166,8 @@ struct PictureArgs {
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
     /// Print a Mermaid sequence diagram of the window around the first
-    /// violation instead of the trace (`sim run`: one run).
+    /// violation instead of the trace (`sim run`: one run, its table then
+    /// going to stderr), ready to paste into an issue.
     #[arg(long)]
     mermaid: bool,
 }
@@ -717,8 +718,18 @@ fn run_cmd(args: RunArgs) -> ExitCode {
     {
         return Exit::BadInput.into();
     }
+    // With --json or --mermaid, stdout holds only that document; the
+    // table and the summary go to stderr.
+    let quiet = args.json || args.picture.mermaid;
+    let say = |text: &str| {
+        if quiet {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    };
     if !args.json {
-        print!("{}", table::render(&rows));
+        say(&table::render(&rows));
     }
     let extra_unmet = match (args.explore_seed, args.backend) {
         (None, Backend::Sim) => sim::scenario::sections::run_sections(
@@ -730,23 +741,15 @@ fn run_cmd(args: RunArgs) -> ExitCode {
                 max_schedules: args.max_schedules,
                 jobs,
             },
-            &mut |line| {
-                if args.json {
-                    eprintln!("{line}");
-                } else {
-                    println!("{line}");
-                }
-            },
+            &mut |line| say(&format!("{line}\n")),
         ),
         _ => 0,
     };
     let (summary, exit) = table::summary(&rows, extra_unmet);
     if args.json {
         println!("{}", table::json(&rows, extra_unmet));
-        eprint!("{summary}");
-    } else {
-        print!("{summary}");
     }
+    say(&summary);
     exit.into()
 }
 
