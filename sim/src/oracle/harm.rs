@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reconciler_core::{InstanceId, InstanceState, WorkspaceId};
 
-use super::definitions::{alive, owner_stopped, terminal};
+use super::definitions::{alive, owner_stopped};
 use super::truth::Truth;
 use super::{Rules, Sub, Violation};
 use crate::hook::{Flow, Step};
@@ -304,10 +304,12 @@ impl Harm {
     }
 
     /// An instance changed state: a provision in flight ends when its
-    /// instance runs or dies; a flip's instance that comes up on a row that
-    /// is gone or stopped by its owner is noted, and judged when its flow
-    /// ends — or at once, when its flow has already ended (it gave up
-    /// before the instance booted, and nobody is left to stop it).
+    /// instance leaves `pending` (it runs, is stopped or dies: once stopped,
+    /// a later boot is whoever starts it again, not the provision); a
+    /// flip's instance that comes up on a row that is gone or stopped by its
+    /// owner is noted, and judged when its flow ends — or at once, when its
+    /// flow has already ended (it gave up before the instance booted, and
+    /// nobody is left to stop it).
     pub fn cloud(
         &mut self,
         instance: &InstanceId,
@@ -317,7 +319,7 @@ impl Harm {
         entry: u64,
         out: &mut Vec<Violation>,
     ) {
-        if state != InstanceState::Running && !terminal(state) {
+        if state == InstanceState::Pending {
             return;
         }
         let Some(p) = self.provisions.remove(instance) else {
@@ -344,5 +346,104 @@ impl Harm {
                 vec![p.entry, entry],
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::Replica;
+
+    fn restart_launched(
+        harm: &mut Harm,
+        out: &mut Vec<Violation>,
+    ) -> (FlowRef, WorkspaceId, InstanceId) {
+        let flow = FlowRef {
+            id: FlowId(1),
+            kind: Flow::Restart,
+        };
+        let ws = WorkspaceId::from("ws-1");
+        let i = InstanceId::from("i-1001");
+        harm.flow_start(flow, &ws, Cause::Flip(Replica(0)));
+        harm.step(
+            flow,
+            Step::Launch,
+            &ws,
+            &Effect::Launched(i.clone()),
+            None,
+            Duration::from_secs(1),
+            1,
+            out,
+        );
+        (flow, ws, i)
+    }
+
+    /// The rule's teeth: the flip's restart gave up, its instance boots
+    /// anyway and runs for a workspace that is gone.
+    #[test]
+    fn a_flips_instance_booting_after_its_restart_ended_on_a_gone_row_undid_the_owner() {
+        let (mut harm, mut out, truth) = (Harm::default(), Vec::new(), Truth::default());
+        let (flow, ws, i) = restart_launched(&mut harm, &mut out);
+        harm.flow_end(flow, &ws, &mut out);
+        harm.cloud(
+            &i,
+            InstanceState::Running,
+            &truth,
+            Duration::from_secs(60),
+            2,
+            &mut out,
+        );
+        assert_eq!(
+            out.iter().map(|v| v.sub).collect::<Vec<_>>(),
+            [Sub::UndidOwner]
+        );
+    }
+
+    /// Seed 52861 of hardened on the hardened platform: the restart's
+    /// instance was stopped while it booted, the restart gave up, and later
+    /// someone else started it again before the row was purged. That boot
+    /// is not the provision's: no harm of the flip's.
+    #[test]
+    fn an_instance_stopped_while_booting_ends_its_provision_and_a_later_start_is_not_the_flips() {
+        let (mut harm, mut out, truth) = (Harm::default(), Vec::new(), Truth::default());
+        let (flow, ws, i) = restart_launched(&mut harm, &mut out);
+        harm.cloud(
+            &i,
+            InstanceState::Stopping,
+            &truth,
+            Duration::from_secs(2),
+            2,
+            &mut out,
+        );
+        harm.flow_end(flow, &ws, &mut out);
+        harm.cloud(
+            &i,
+            InstanceState::Stopped,
+            &truth,
+            Duration::from_secs(10),
+            3,
+            &mut out,
+        );
+        harm.cloud(
+            &i,
+            InstanceState::Pending,
+            &truth,
+            Duration::from_secs(45),
+            4,
+            &mut out,
+        );
+        harm.cloud(
+            &i,
+            InstanceState::Running,
+            &truth,
+            Duration::from_secs(80),
+            5,
+            &mut out,
+        );
+        assert!(
+            out.is_empty(),
+            "{:?}",
+            out.iter().map(|v| v.sub).collect::<Vec<_>>()
+        );
     }
 }
