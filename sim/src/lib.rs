@@ -25,6 +25,7 @@ pub mod fnv;
 pub mod hook;
 pub mod limits;
 pub mod merge;
+pub mod net;
 pub mod oracle;
 pub mod parallel;
 pub mod platform;
