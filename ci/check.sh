@@ -20,7 +20,9 @@
 #   ci/check.sh determinism      release `sim`: the digest of 1,000 seeds'
 #                                traces on every core and on one (--jobs 1),
 #                                sharded, and (when the debug binary exists)
-#                                in the debug build: all equal
+#                                in the debug build: all equal; then 200
+#                                seeds in the network mode (--net turmoil),
+#                                every core and one
 #   ci/check.sh explore [I/N]    release `sim explore` over $EXPLORE_SEEDS
 #                                seeds (default 10,000), shard I of N (0-based);
 #                                a violation fails and prints its replay command
@@ -69,6 +71,8 @@ explore_seeds="${EXPLORE_SEEDS:-10000}"
 # races through hardened's restarts instead.
 explore_platform="${EXPLORE_PLATFORM:-hardened}"
 digest_seeds="${DIGEST_SEEDS:-1000}"
+# The network mode (--net turmoil) is slower per seed: fewer seeds.
+net_digest_seeds="${NET_DIGEST_SEEDS:-200}"
 nightly_seeds="${NIGHTLY_SEEDS:-16000000}"
 nightly_dir="${NIGHTLY_DIR:-target/nightly}"
 
@@ -142,13 +146,14 @@ test_suite() {
   fi
 }
 
-# Prints the `<hex>/<seeds>` digest of an explore run of $digest_seeds seeds;
+# Prints the `<hex>/<seeds>` digest of an explore run of $digest_seeds seeds
+# (or $seeds when set);
 # if the run fails (a violation), shows its report and fails the step.
 digest_of() {
   local bin=$1 log out
   shift
   log=$(mktemp)
-  if ! out=$("$bin" explore --platform "$explore_platform" --seeds "$digest_seeds" --digest "$@" 2>"$log"); then
+  if ! out=$("$bin" explore --platform "$explore_platform" --seeds "${seeds:-$digest_seeds}" --digest "$@" 2>"$log"); then
     cat "$log" >&2
     rm -f "$log"
     echo "determinism: $bin explore $* failed" >&2
@@ -183,6 +188,16 @@ determinism() {
     exit 1
   fi
   echo "determinism: identical"
+  step "determinism: trace digest of $net_digest_seeds seeds in the network mode (--net turmoil; every core and one)"
+  local net_first net_second
+  net_first=$(seeds=$net_digest_seeds digest_of "$bin" --net turmoil)
+  net_second=$(seeds=$net_digest_seeds digest_of "$bin" --net turmoil --jobs 1)
+  printf 'turmoil, all cores  %s\nturmoil, --jobs 1   %s\n' "$net_first" "$net_second"
+  if [ -z "$net_first" ] || [ "$net_first" != "$net_second" ]; then
+    echo "determinism: FAILED: the same seeds gave different traces in the network mode" >&2
+    exit 1
+  fi
+  echo "determinism: identical in the network mode"
 }
 
 explore_budget() {

@@ -162,7 +162,17 @@ impl World {
     pub fn instant(&self, at: Duration) -> Instant {
         match &self.clock {
             Clock::Tokio(origin) => *origin + at,
-            Clock::Turmoil(_) => Instant::now() + at.saturating_sub(self.now()),
+            // From the caller's own elapsed time, not the world's (which
+            // may be ahead of it within a step): a sleep until `at` then
+            // never wakes before the world reaches `at`.
+            Clock::Turmoil(floor) => {
+                let own = if turmoil::in_simulation() {
+                    turmoil::elapsed()
+                } else {
+                    floor.get()
+                };
+                Instant::now() + at.saturating_sub(own)
+            }
         }
     }
 
