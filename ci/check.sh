@@ -38,6 +38,10 @@
 #                                $NIGHTLY_DIR/V-shard-I-of-N.json (default
 #                                target/nightly); a violation is data here, so
 #                                only a failure to run fails the step
+#   ci/check.sh net-explore      release `sim explore --net turmoil` over
+#                                $NET_SEEDS seeds (default 2,000): hardened
+#                                clean on the hardened platform, legacy and
+#                                pr2283 each with a violation
 #   ci/check.sh merge DIR        `sim merge DIR`: the shards' reports as one
 #                                run (summary, digest, lowest failing seed with
 #                                its replay command); fails on a violation or
@@ -208,6 +212,23 @@ explore_budget() {
   "$bin" explore --platform "$explore_platform" --seeds "$explore_seeds" --shard "$shard"
 }
 
+# The network mode's acceptance run (nightly): 2,000 seeds over turmoil,
+# hardened clean on the hardened platform, legacy and pr2283 each found.
+net_explore() {
+  step "sim explore --net turmoil --seeds ${NET_SEEDS:-2000}: hardened clean, legacy and pr2283 found (release)"
+  local bin
+  bin=$(sim_release)
+  "$bin" explore --net turmoil --platform hardened --seeds "${NET_SEEDS:-2000}" \
+    || die "net-explore: hardened is not clean over the network"
+  local v rc
+  for v in legacy pr2283; do
+    rc=0
+    "$bin" explore --net turmoil --variant "$v" --seeds "${NET_SEEDS:-2000}" >/dev/null 2>&1 || rc=$?
+    [ "$rc" = 1 ] || die "net-explore: $v: expected a violation (exit 1) in ${NET_SEEDS:-2000} network seeds, got exit $rc"
+  done
+  echo "net-explore: hardened clean, legacy and pr2283 found"
+}
+
 build_sim() {
   step "cargo build --release -p sim --bin sim"
   sim_release >/dev/null
@@ -267,6 +288,7 @@ case "${1:-all}" in
   build-sim) build_sim ;;
   nightly-shard) nightly_shard "${2:-}" "${3:-}" ;;
   merge) merge_shards "${2:-}" ;;
-  *) die "unknown step '$1': expected lint, build, test [I/N], determinism, explore [I/N], build-sim, nightly-shard I/N V or merge DIR" ;;
+  net-explore) net_explore ;;
+  *) die "unknown step '$1': expected lint, build, test [I/N], determinism, explore [I/N], build-sim, nightly-shard I/N V, merge DIR or net-explore" ;;
 esac
 step "done"

@@ -202,7 +202,7 @@ fn the_network_explorer_finds_legacy_and_pr2283_bugs_and_hardened_is_clean() {
 }
 
 #[test]
-#[ignore = "nightly: 2,000 network seeds take minutes (ci/check.sh runs it)"]
+#[ignore = "nightly: 2,000 network seeds take minutes (`cargo test -p sim --test net -- --ignored`, or `ci/check.sh net-explore`)"]
 fn two_thousand_network_seeds_hardened_clean_legacy_and_pr2283_found() {
     hardened_is_clean(2_000);
     finds_the_known_bugs(2_000);
