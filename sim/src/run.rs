@@ -159,7 +159,10 @@ pub(crate) fn unshare(shared: Rc<Shared>) -> World {
 /// Runs the replicas' loops over `setup` until each has run its passes, then
 /// lets the platform finish what the last passes started for one more
 /// interval; returns the world. Must be called inside a paused runtime (see
-/// [`execute`]); the run's tasks live in a `LocalSet` of its own.
+/// [`execute`]); the run's tasks live in a `LocalSet` of its own. The
+/// control plane is the in-process one whatever `setup.net` says (the
+/// shrinker and the real-time baseline use it so); [`execute`] runs the
+/// network mode.
 pub async fn run_world(variant: Variant, config: Config, setup: Setup) -> World {
     run_world_with(variant, config, setup, |shared, replica| SimStore {
         shared,
