@@ -20,7 +20,9 @@
 #   ci/check.sh determinism      release `sim`: the digest of 1,000 seeds'
 #                                traces on every core and on one (--jobs 1),
 #                                sharded, and (when the debug binary exists)
-#                                in the debug build: all equal
+#                                in the debug build: all equal; then 200
+#                                seeds in the network mode (--net turmoil),
+#                                every core and one
 #   ci/check.sh explore [I/N]    release `sim explore` over $EXPLORE_SEEDS
 #                                seeds (default 10,000), shard I of N (0-based);
 #                                a violation fails and prints its replay command
@@ -46,6 +48,10 @@
 #                                $NIGHTLY_DIR/V-shard-I-of-N.json (default
 #                                target/nightly); a violation is data here, so
 #                                only a failure to run fails the step
+#   ci/check.sh net-explore      release `sim explore --net turmoil` over
+#                                $NET_SEEDS seeds (default 2,000): hardened
+#                                clean on the hardened platform, legacy and
+#                                pr2283 each with a violation
 #   ci/check.sh merge DIR        `sim merge DIR`: the shards' reports as one
 #                                run (summary, digest, lowest failing seed with
 #                                its replay command); fails on a violation or
@@ -79,6 +85,8 @@ explore_seeds="${EXPLORE_SEEDS:-10000}"
 # races through hardened's restarts instead.
 explore_platform="${EXPLORE_PLATFORM:-hardened}"
 digest_seeds="${DIGEST_SEEDS:-1000}"
+# The network mode (--net turmoil) is slower per seed: fewer seeds.
+net_digest_seeds="${NET_DIGEST_SEEDS:-200}"
 nightly_seeds="${NIGHTLY_SEEDS:-16000000}"
 nightly_dir="${NIGHTLY_DIR:-target/nightly}"
 
@@ -152,13 +160,14 @@ test_suite() {
   fi
 }
 
-# Prints the `<hex>/<seeds>` digest of an explore run of $digest_seeds seeds;
+# Prints the `<hex>/<seeds>` digest of an explore run of $digest_seeds seeds
+# (or $seeds when set);
 # if the run fails (a violation), shows its report and fails the step.
 digest_of() {
   local bin=$1 log out
   shift
   log=$(mktemp)
-  if ! out=$("$bin" explore --platform "$explore_platform" --seeds "$digest_seeds" --digest "$@" 2>"$log"); then
+  if ! out=$("$bin" explore --platform "$explore_platform" --seeds "${seeds:-$digest_seeds}" --digest "$@" 2>"$log"); then
     cat "$log" >&2
     rm -f "$log"
     echo "determinism: $bin explore $* failed" >&2
@@ -193,6 +202,16 @@ determinism() {
     exit 1
   fi
   echo "determinism: identical"
+  step "determinism: trace digest of $net_digest_seeds seeds in the network mode (--net turmoil; every core and one)"
+  local net_first net_second
+  net_first=$(seeds=$net_digest_seeds digest_of "$bin" --net turmoil)
+  net_second=$(seeds=$net_digest_seeds digest_of "$bin" --net turmoil --jobs 1)
+  printf 'turmoil, all cores  %s\nturmoil, --jobs 1   %s\n' "$net_first" "$net_second"
+  if [ -z "$net_first" ] || [ "$net_first" != "$net_second" ]; then
+    echo "determinism: FAILED: the same seeds gave different traces in the network mode" >&2
+    exit 1
+  fi
+  echo "determinism: identical in the network mode"
 }
 
 explore_budget() {
@@ -261,6 +280,23 @@ picture() {
   echo "picture: $n pages drawn and checked"
 }
 
+# The network mode's acceptance run (nightly): 2,000 seeds over turmoil,
+# hardened clean on the hardened platform, legacy and pr2283 each found.
+net_explore() {
+  step "sim explore --net turmoil --seeds ${NET_SEEDS:-2000}: hardened clean, legacy and pr2283 found (release)"
+  local bin
+  bin=$(sim_release)
+  "$bin" explore --net turmoil --platform hardened --seeds "${NET_SEEDS:-2000}" \
+    || die "net-explore: hardened is not clean over the network"
+  local v rc
+  for v in legacy pr2283; do
+    rc=0
+    "$bin" explore --net turmoil --variant "$v" --seeds "${NET_SEEDS:-2000}" >/dev/null 2>&1 || rc=$?
+    [ "$rc" = 1 ] || die "net-explore: $v: expected a violation (exit 1) in ${NET_SEEDS:-2000} network seeds, got exit $rc"
+  done
+  echo "net-explore: hardened clean, legacy and pr2283 found"
+}
+
 build_sim() {
   step "cargo build --release -p sim --bin sim"
   sim_release >/dev/null
@@ -322,6 +358,7 @@ case "${1:-all}" in
   build-sim) build_sim ;;
   nightly-shard) nightly_shard "${2:-}" "${3:-}" ;;
   merge) merge_shards "${2:-}" ;;
-  *) die "unknown step '$1': expected lint, build, test [I/N], determinism, explore [I/N], picture, build-sim, nightly-shard I/N V or merge DIR" ;;
+  net-explore) net_explore ;;
+  *) die "unknown step '$1': expected lint, build, test [I/N], determinism, explore [I/N], picture, build-sim, nightly-shard I/N V, merge DIR or net-explore" ;;
 esac
 step "done"

@@ -25,7 +25,23 @@ pub enum CpFailure {
     EmptyState,
     /// A 2xx body whose state is a word the client does not know.
     UnknownState,
+    /// A 2xx whose body is JSON `null` (wire-level): decodes, like `{}`, to
+    /// an empty state.
+    NullBody,
+    /// A 2xx whose body stops short of its `Content-Length`, the connection
+    /// then closed (wire-level): a transport error.
+    Truncated,
+    /// The connection reset right after a 2xx's headers (wire-level): a
+    /// transport error that, part of the answer having come, is not sent
+    /// again on another connection.
+    ResetAfterHeaders,
+    /// A 2xx whose body comes [`SLOW_BODY`] after its headers
+    /// (wire-level): past the client's 10 s cap.
+    SlowBody,
 }
+
+/// How late a [`CpFailure::SlowBody`] body comes after its headers.
+pub const SLOW_BODY: std::time::Duration = std::time::Duration::from_secs(11);
 
 impl CpFailure {
     /// Every failure, in a stable order.
@@ -37,6 +53,17 @@ impl CpFailure {
         CpFailure::UnknownState,
     ];
 
+    /// The wire-level failures, which only the network mode draws at
+    /// random (`--net turmoil`); a scenario may inject them in either mode,
+    /// the in-process control plane answering what the client makes of
+    /// them.
+    pub const WIRE: [CpFailure; 4] = [
+        CpFailure::NullBody,
+        CpFailure::Truncated,
+        CpFailure::ResetAfterHeaders,
+        CpFailure::SlowBody,
+    ];
+
     /// The word scenario files use.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,18 +72,28 @@ impl CpFailure {
             CpFailure::Garbage => "garbage",
             CpFailure::EmptyState => "empty",
             CpFailure::UnknownState => "unknown",
+            CpFailure::NullBody => "null",
+            CpFailure::Truncated => "truncated",
+            CpFailure::ResetAfterHeaders => "reset-after-headers",
+            CpFailure::SlowBody => "slow-body",
         }
     }
 
     /// Parses the word scenario files use.
     pub fn parse(s: &str) -> Option<Self> {
-        CpFailure::ALL.into_iter().find(|f| f.as_str() == s)
+        CpFailure::ALL
+            .into_iter()
+            .chain(CpFailure::WIRE)
+            .find(|f| f.as_str() == s)
     }
 
     /// True for the 2xx answers that decode: the ones the merged client does
     /// not treat as an error.
     pub fn decodes(self) -> bool {
-        matches!(self, CpFailure::EmptyState | CpFailure::UnknownState)
+        matches!(
+            self,
+            CpFailure::EmptyState | CpFailure::UnknownState | CpFailure::NullBody
+        )
     }
 }
 

@@ -18,7 +18,7 @@ use std::rc::Rc;
 use reconciler_core::{ControlPlane, CpError, InstanceId, InstanceState, WorkspaceId};
 
 use crate::abandon::Abandon;
-use crate::action::CpFailure;
+use crate::action::{CpFailure, SLOW_BODY};
 use crate::hook::{Hook, Point};
 use crate::shared::Shared;
 use crate::trace::{Call, Event, Replica};
@@ -38,56 +38,100 @@ impl ControlPlane for SimCp {
         let r = self.replica;
         // The row that currently records this instance, so that actors at
         // this request's hooks can aim at the workspace it concerns.
-        let ws: Option<WorkspaceId> = {
-            let world = shared.world.borrow();
-            world.table.holding(instance).map(|r| r.id.clone())
-        };
+        let ws = holder(shared, instance);
         shared.hook(Hook::before(Point::Probe), ws.as_ref());
         shared.world.borrow_mut().record(Event::Probe {
             r,
             instance: instance.clone(),
         });
         let guard = Abandon::new(shared, r, Call::Probe, &instance.0);
-        shared.wait_out_partition().await;
-        let latency = shared.cp_latency(instance);
-        let outbound = latency / 2;
-        tokio::time::sleep(outbound).await;
-        shared.hook(Hook::after(Point::Probe), ws.as_ref());
-        let answer = match shared.cp_failure(instance) {
-            Some(CpFailure::Transport) => Err(CpError::Transport("connection reset".to_owned())),
-            Some(CpFailure::Status5xx) => Err(CpError::Status(503)),
-            Some(CpFailure::Garbage) => Err(CpError::Decode("unexpected body".to_owned())),
-            Some(CpFailure::EmptyState | CpFailure::UnknownState) => {
-                Ok(InstanceState::Unrecognized)
-            }
-            None => {
-                let mut world = shared.world.borrow_mut();
-                let now = world.flush();
-                Ok(match world.cloud.view(instance, now) {
-                    None => InstanceState::NotFound,
-                    Some(InstanceState::NotFound) => match world.settings.reaped {
-                        Reaped::NotFound => InstanceState::NotFound,
-                        Reaped::Terminated => InstanceState::Terminated,
-                    },
-                    Some(s) => s,
-                })
-            }
-        };
-        shared.hook(Hook::before(Point::Answer), ws.as_ref());
-        tokio::time::sleep(latency - outbound).await;
-        {
-            let mut world = shared.world.borrow_mut();
-            world.flush();
-            let truth = world.cloud.state(instance);
-            world.record(Event::Answer {
-                r,
-                instance: instance.clone(),
-                answer: answer.clone().map_err(|e| e.to_string()),
-                truth,
-            });
+        let decided = serve(shared, instance, ws.as_ref()).await;
+        if decided == Err(CpFailure::SlowBody) {
+            tokio::time::sleep(SLOW_BODY).await;
         }
+        let answer = in_process(decided);
+        record_answer(shared, r, instance, &answer);
         guard.done();
         shared.hook(Hook::after(Point::Answer), ws.as_ref());
         answer
+    }
+}
+
+/// The workspace whose row records `instance` now, if any.
+pub(crate) fn holder(shared: &Shared, instance: &InstanceId) -> Option<WorkspaceId> {
+    let world = shared.world.borrow();
+    world.table.holding(instance).map(|r| r.id.clone())
+}
+
+/// Records the answer the reconciler got next to the truth at its arrival.
+pub(crate) fn record_answer(
+    shared: &Shared,
+    r: Replica,
+    instance: &InstanceId,
+    answer: &Result<InstanceState, CpError>,
+) {
+    let mut world = shared.world.borrow_mut();
+    world.flush();
+    let truth = world.cloud.state(instance);
+    world.record(Event::Answer {
+        r,
+        instance: instance.clone(),
+        answer: answer.clone().map_err(|e| e.to_string()),
+        truth,
+    });
+}
+
+/// The control plane's side of one request about `instance`, the same for
+/// both transports (one source of truth): held out by a partition, then
+/// half the latency on the way in, the `after probe` hook, the answer
+/// decided from ground truth (or an injected failure), the `before answer`
+/// hook, and the other half of the latency on the way out. `ws` is the
+/// workspace the request concerns, for the hooks.
+pub(crate) async fn serve(
+    shared: &Rc<Shared>,
+    instance: &InstanceId,
+    ws: Option<&WorkspaceId>,
+) -> Result<InstanceState, CpFailure> {
+    shared.wait_out_partition().await;
+    let latency = shared.cp_latency(instance);
+    let outbound = latency / 2;
+    tokio::time::sleep(outbound).await;
+    shared.hook(Hook::after(Point::Probe), ws);
+    let decided = match shared.cp_failure(instance) {
+        Some(failure) => Err(failure),
+        None => {
+            let mut world = shared.world.borrow_mut();
+            let now = world.flush();
+            Ok(match world.cloud.view(instance, now) {
+                None => InstanceState::NotFound,
+                Some(InstanceState::NotFound) => match world.settings.reaped {
+                    Reaped::NotFound => InstanceState::NotFound,
+                    Reaped::Terminated => InstanceState::Terminated,
+                },
+                Some(s) => s,
+            })
+        }
+    };
+    shared.hook(Hook::before(Point::Answer), ws);
+    tokio::time::sleep(latency - outbound).await;
+    decided
+}
+
+/// What the reconciler gets from a decided answer without a wire: each
+/// failure as the HTTP client would report it (`cp-http`'s table).
+fn in_process(decided: Result<InstanceState, CpFailure>) -> Result<InstanceState, CpError> {
+    match decided {
+        Ok(state) => Ok(state),
+        Err(CpFailure::Transport) => Err(CpError::Transport("connection reset".to_owned())),
+        Err(CpFailure::Status5xx) => Err(CpError::Status(503)),
+        Err(CpFailure::Garbage) => Err(CpError::Decode("unexpected body".to_owned())),
+        Err(CpFailure::EmptyState | CpFailure::UnknownState | CpFailure::NullBody) => {
+            Ok(InstanceState::Unrecognized)
+        }
+        Err(CpFailure::Truncated) => Err(CpError::Transport("body cut short".to_owned())),
+        Err(CpFailure::ResetAfterHeaders) => Err(CpError::Transport(
+            "connection reset after the headers".to_owned(),
+        )),
+        Err(CpFailure::SlowBody) => Err(CpError::Transport("no answer within 10s".to_owned())),
     }
 }

@@ -379,6 +379,9 @@ pub fn replay_command(seed: u64, variant: Variant, overrides: Overrides) -> Stri
     if overrides.platform != crate::world::PlatformMode::AsMerged {
         cmd.push_str(&format!(" --platform {}", overrides.platform.as_str()));
     }
+    if overrides.net != crate::net::Net::InProcess {
+        cmd.push_str(&format!(" --net {}", overrides.net));
+    }
     cmd
 }
 

@@ -26,6 +26,7 @@ pub mod hook;
 pub mod limits;
 pub mod logs;
 pub mod merge;
+pub mod net;
 pub mod oracle;
 pub mod parallel;
 pub mod picture;

@@ -23,6 +23,7 @@ use sim::explore::{
     Explored, Find, Options, Plan, Progress, Shard, Summary, picture_command, replay_command,
 };
 use sim::limits::{duration_arg, passes_arg, schedules_arg, seeds_arg};
+use sim::net::Net;
 use sim::parallel::{available_jobs, parse_jobs};
 use sim::report::ExploreReport;
 use sim::run::{run_seed_with, sim_runtime};
@@ -249,6 +250,11 @@ struct ExploreArgs {
     /// proposed in docs/decisions.md).
     #[arg(long, default_value = "as-merged")]
     platform: PlatformMode,
+    /// How the reconciler reaches the control plane: in-process (fast; every
+    /// push) or turmoil (cp-http's HTTP client over turmoil's simulated
+    /// network, with network faults and wire-level answers; nightly).
+    #[arg(long, default_value = "in-process")]
+    net: Net,
     /// Stop only at violations of this kind or `kind/sub-reason` (e.g.
     /// `unproven_flip`, `unproven_flip/instance_changed`); an unknown one is
     /// refused with the valid ones.
@@ -294,6 +300,9 @@ struct ReplayArgs {
     digest: bool,
     #[command(flatten)]
     picture: PictureArgs,
+    /// The network mode the exploring run used: in-process or turmoil.
+    #[arg(long, default_value = "in-process")]
+    net: Net,
 }
 
 /// The flags of `sim bench`; the library takes them as a `BenchOptions`.
@@ -402,6 +411,7 @@ fn explore_cmd(args: ExploreArgs) -> ExitCode {
         overrides: Overrides {
             passes: args.passes,
             platform: args.platform,
+            net: args.net,
         },
         find: args.find.unwrap_or_default(),
     };
@@ -549,6 +559,7 @@ fn replay_cmd(args: ReplayArgs) -> ExitCode {
     let overrides = Overrides {
         passes: args.passes,
         platform: args.platform,
+        net: args.net,
     };
     let swarm = Swarm::from_seed(args.seed, overrides);
     let rt = sim_runtime();
@@ -799,6 +810,7 @@ fn shrink_cmd(args: ShrinkArgs) -> ExitCode {
         overrides: Overrides {
             passes: args.passes,
             platform: args.platform,
+            net: Net::InProcess,
         },
         find: args.find.unwrap_or_default(),
     };

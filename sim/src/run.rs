@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use reconciler_core::{Config, PassObserver, PassReport, Reconciler, Store, Variant};
+use reconciler_core::{Config, ControlPlane, PassObserver, PassReport, Reconciler, Store, Variant};
 use tokio::runtime::Runtime;
 use tokio::task::LocalSet;
 use tokio_util::sync::CancellationToken;
@@ -19,6 +19,7 @@ use crate::action::Action;
 use crate::control_plane::SimCp;
 use crate::director::{Director, Swarm, SwarmDirector};
 use crate::hook::{Hook, Point};
+use crate::net::Net;
 use crate::oracle::{Oracle, Rules, Violation};
 use crate::platform::SimOffline;
 use crate::seed::child_rng;
@@ -98,12 +99,70 @@ pub struct Setup {
     /// Flows started at simulated instants (owner actions drawn or
     /// scripted for a time), in time order.
     pub flows: Vec<(Duration, Action)>,
+    /// How the reconciler reaches the control plane.
+    pub net: Net,
+    /// What strikes the network, in the network mode.
+    pub net_faults: crate::net::NetFaults,
+}
+
+/// When the replicas and the timed flows run: the part of a [`Setup`] that
+/// is not shared state.
+pub(crate) struct Schedule {
+    pub(crate) passes: u64,
+    pub(crate) phases: Vec<Duration>,
+    pub(crate) flows: Vec<(Duration, Action)>,
+}
+
+/// The shared state of `setup`'s run and its schedule; the
+/// store's, control plane's and platform's streams derive from its seed.
+pub(crate) fn share(setup: Setup) -> (Rc<Shared>, Schedule, Net) {
+    let Setup {
+        world,
+        director,
+        behaviour,
+        seed,
+        passes,
+        phases,
+        flows,
+        net,
+        net_faults: _,
+    } = setup;
+    let shared = Rc::new(Shared::new(
+        world,
+        director,
+        behaviour,
+        [
+            child_rng(seed, "store"),
+            child_rng(seed, "cp"),
+            child_rng(seed, "platform"),
+        ],
+    ));
+    (
+        shared,
+        Schedule {
+            passes,
+            phases,
+            flows,
+        },
+        net,
+    )
+}
+
+/// The world back from a run whose tasks have all ended.
+pub(crate) fn unshare(shared: Rc<Shared>) -> World {
+    let shared = Rc::try_unwrap(shared)
+        .ok()
+        .expect("every task holding the world ended with the run");
+    shared.world.into_inner()
 }
 
 /// Runs the replicas' loops over `setup` until each has run its passes, then
 /// lets the platform finish what the last passes started for one more
 /// interval; returns the world. Must be called inside a paused runtime (see
-/// [`execute`]); the run's tasks live in a `LocalSet` of its own.
+/// [`execute`]); the run's tasks live in a `LocalSet` of its own. The
+/// control plane is the in-process one whatever `setup.net` says (the
+/// shrinker and the real-time baseline use it so); [`execute`] runs the
+/// network mode.
 pub async fn run_world(variant: Variant, config: Config, setup: Setup) -> World {
     run_world_with(variant, config, setup, |shared, replica| SimStore {
         shared,
@@ -123,25 +182,36 @@ pub async fn run_world_with<S: Store + 'static>(
     setup: Setup,
     store: impl Fn(Rc<Shared>, Replica) -> S,
 ) -> World {
-    let Setup {
-        world,
-        director,
-        behaviour,
-        seed,
+    let (shared, schedule, _) = share(setup);
+    drive(
+        Rc::clone(&shared),
+        variant,
+        config,
+        schedule,
+        store,
+        |shared, replica| SimCp { shared, replica },
+    )
+    .await;
+    unshare(shared)
+}
+
+/// Runs the replicas' loops until each has run its passes, then lets the
+/// platform finish what the last passes started for one more interval.
+/// `store` and `cp` build each replica's ports over the shared state. The
+/// run's tasks live in a `LocalSet` of their own and end with it.
+pub(crate) async fn drive<S: Store + 'static, C: ControlPlane + 'static>(
+    shared: Rc<Shared>,
+    variant: Variant,
+    config: Config,
+    schedule: Schedule,
+    store: impl Fn(Rc<Shared>, Replica) -> S,
+    cp: impl Fn(Rc<Shared>, Replica) -> C,
+) {
+    let Schedule {
         passes,
         phases,
         flows,
-    } = setup;
-    let shared = Rc::new(Shared::new(
-        world,
-        director,
-        behaviour,
-        [
-            child_rng(seed, "store"),
-            child_rng(seed, "cp"),
-            child_rng(seed, "platform"),
-        ],
-    ));
+    } = schedule;
     let local = LocalSet::new();
     let drain = config.effective_interval();
     local
@@ -156,10 +226,7 @@ pub async fn run_world_with<S: Store + 'static>(
                     variant,
                     config.clone(),
                     Some(store(Rc::clone(&shared), replica)),
-                    Some(SimCp {
-                        shared: Rc::clone(&shared),
-                        replica,
-                    }),
+                    Some(cp(Rc::clone(&shared), replica)),
                     SimOffline {
                         shared: Rc::clone(&shared),
                         replica,
@@ -192,10 +259,6 @@ pub async fn run_world_with<S: Store + 'static>(
         .await;
     // Flows still in flight end here, with the run.
     drop(local);
-    let shared = Rc::try_unwrap(shared)
-        .ok()
-        .expect("every task holding the world ended with the LocalSet");
-    shared.world.into_inner()
 }
 
 async fn timed_flows(shared: Rc<Shared>, flows: Vec<(Duration, Action)>) {
@@ -232,7 +295,14 @@ pub fn execute(rt: &Runtime, judged: Judged, build: impl FnOnce(Tracer) -> Setup
         observers,
     } = judged;
     let (trace, oracle) = judged_trace(rules, variant, keep, observers);
-    let world = rt.block_on(async { run_world(variant, config, build(trace)).await });
+    let setup = rt.block_on(async { build(trace) });
+    let world = match setup.net {
+        Net::InProcess => rt.block_on(run_world(variant, config, setup)),
+        Net::Turmoil => {
+            let faults = setup.net_faults.clone();
+            crate::net::run_world_net(variant, config, setup, &faults)
+        }
+    };
     finish(world, oracle)
 }
 
@@ -318,6 +388,8 @@ pub fn swarm_setup(swarm: &Swarm, trace: Tracer) -> Setup {
         passes: swarm.passes,
         phases: swarm.phases.clone(),
         flows,
+        net: swarm.net,
+        net_faults: swarm.net_faults.clone(),
     }
 }
 
@@ -329,6 +401,7 @@ pub fn swarm_behaviour(swarm: &Swarm) -> Behaviour {
         store_latency_ms: swarm.store_latency_ms,
         db_error_permille: swarm.db_error_permille,
         cp_instances: indexmap::IndexMap::new(),
+        wire_faults: swarm.net == Net::Turmoil,
     }
 }
 
@@ -337,6 +410,16 @@ pub fn swarm_rules(swarm: &Swarm, config: &Config) -> Rules {
     let mut cp_max = swarm.latency.range_ms().1;
     if swarm.actors.contains(&&crate::actors::cp_slow::ACTOR) {
         cp_max = cp_max.max(crate::actors::cp_slow::LATENCY_MS.1);
+    }
+    if swarm.net == Net::Turmoil {
+        // A request crosses the network twice, a request reset on a reused
+        // connection is sent again, a slow body or a partitioned link holds
+        // a probe up to its cap, and a drawn latency crosses twice as well.
+        cp_max = if swarm.cp_error_permille > 0 || !swarm.net_faults.faults.is_empty() {
+            u64::MAX
+        } else {
+            2 * cp_max + 4 * u64::try_from(crate::net::TICK.as_millis()).unwrap_or(u64::MAX)
+        };
     }
     rules_for(config, cp_max, swarm.store_latency_ms.1)
 }

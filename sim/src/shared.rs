@@ -37,6 +37,10 @@ pub struct Behaviour {
     /// Per-instance control-plane behaviour (scenario files); empty for
     /// swarm runs.
     pub cp_instances: IndexMap<InstanceId, CpOverride>,
+    /// Whether random failures are drawn from the wire-level ones too
+    /// ([`CpFailure::WIRE`]): the network mode's swarm does, the
+    /// in-process one does not (its streams stay what they were).
+    pub wire_faults: bool,
 }
 
 /// How the control plane treats every request about one instance.
@@ -211,7 +215,16 @@ impl Shared {
         {
             return None;
         }
-        Some(CpFailure::ALL[rng.random_range(0..CpFailure::ALL.len())])
+        let kinds = if self.behaviour.wire_faults {
+            CpFailure::ALL.len() + CpFailure::WIRE.len()
+        } else {
+            CpFailure::ALL.len()
+        };
+        let k = rng.random_range(0..kinds);
+        Some(match CpFailure::ALL.get(k) {
+            Some(f) => *f,
+            None => CpFailure::WIRE[k - CpFailure::ALL.len()],
+        })
     }
 }
 

@@ -27,6 +27,7 @@ fn digest_of(shard: Shard) -> TraceDigest {
         overrides: Overrides {
             passes: None,
             platform: PlatformMode::Hardened,
+            ..Overrides::default()
         },
         find: Find::default(),
     };

@@ -26,6 +26,7 @@ fn seeds_of(shard: Shard) -> Vec<u64> {
         overrides: Overrides {
             passes: Some(1),
             platform: PlatformMode::Hardened,
+            ..Overrides::default()
         },
         find: Find::default(),
     };

@@ -29,6 +29,7 @@ fn plan(variant: Variant, platform: PlatformMode, start_seed: u64, seeds: u64, f
         overrides: Overrides {
             passes: None,
             platform,
+            ..Overrides::default()
         },
         find,
     }

@@ -17,7 +17,7 @@ pub static ACTOR: Actor = Actor {
     about: "instance-state requests fail (transport, 5xx, garbage) or answer an empty or unknown state",
     verbs: &[Verb {
         word: "cp_error",
-        usage: "cp_error [COUNT] [transport|5xx|garbage|empty|unknown]",
+        usage: "cp_error [COUNT] [transport|5xx|garbage|empty|unknown|null|truncated|reset-after-headers|slow-body]",
         parse,
     }],
     role: Role::Rate(RATE_PERMILLE),
@@ -28,7 +28,12 @@ fn parse(args: &[&str]) -> Result<Action, String> {
         CpFailure::parse(k).ok_or_else(|| {
             format!(
                 "unknown control-plane failure {k:?}: expected one of {}",
-                CpFailure::ALL.map(CpFailure::as_str).join(", ")
+                CpFailure::ALL
+                    .into_iter()
+                    .chain(CpFailure::WIRE)
+                    .map(CpFailure::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })
     };

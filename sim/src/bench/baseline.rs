@@ -174,6 +174,8 @@ async fn episode(variant: Variant, swarm: &Swarm, budget: Duration) -> Option<Ve
         passes: swarm.passes,
         phases: swarm.phases.iter().map(|p| *p / SCALE as u32).collect(),
         flows,
+        net: crate::net::Net::InProcess,
+        net_faults: crate::net::NetFaults::default(),
     };
     tokio::select! {
         biased;

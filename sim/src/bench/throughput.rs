@@ -15,6 +15,8 @@ use reconciler_core::Variant;
 
 use super::{Stopwatch, human, thousands, verdict};
 use crate::explore::{Find, Options, Plan, Progress, Shard, explore_with};
+use crate::net::Net;
+use crate::world::PlatformMode;
 
 /// The one-core target, in seeds per second.
 const TARGET: f64 = 20_000.0;
@@ -55,7 +57,13 @@ pub struct Throughput {
     seeds: u64,
     one: Totals,
     all: Totals,
+    /// Whole swarm seeds on one worker in each network mode, in-process
+    /// first.
+    modes: [Totals; 2],
 }
+
+/// Whole (multi-pass) seeds of each network mode's side-by-side figure.
+const MODE_SEEDS: u64 = 40;
 
 /// Reports every 10,000 seeds of a round on stderr.
 struct Ticker;
@@ -130,6 +138,37 @@ pub fn figure(seeds: u64, jobs: NonZeroUsize) -> Throughput {
         seeds,
         one,
         all,
+        modes: Net::ALL.map(mode),
+    }
+}
+
+/// [`MODE_SEEDS`] whole seeds of `hardened` on the hardened platform in
+/// network mode `net`, on one worker.
+fn mode(net: Net) -> Totals {
+    eprintln!("      {MODE_SEEDS} whole seeds of hardened, --net {net}, --jobs 1");
+    let plan = Plan {
+        variant: Variant::Hardened,
+        start_seed: 0,
+        seeds: Some(MODE_SEEDS),
+        shard: Shard::ALL,
+        overrides: crate::director::Overrides {
+            platform: PlatformMode::Hardened,
+            net,
+            ..Default::default()
+        },
+        find: Find::default(),
+    };
+    let options = Options {
+        jobs: NonZeroUsize::MIN,
+        ..Options::default()
+    };
+    let clock = Stopwatch::start();
+    let explored = explore_with(&plan, options, &mut Ticker);
+    Totals {
+        seeds: explored.summary.seeds,
+        wall: clock.elapsed(),
+        cpu: None,
+        simulated_secs: explored.summary.simulated_secs,
     }
 }
 
@@ -204,6 +243,16 @@ impl fmt::Display for Throughput {
             f,
             "   target >= 20,000 one-pass seeds/s on one core: {}",
             verdict(self.one.rate() >= TARGET)
+        )?;
+        let [local, net] = &self.modes;
+        writeln!(
+            f,
+            "   network modes, {MODE_SEEDS} whole seeds of hardened (hardened platform), --jobs 1: in-process {} seeds/s, turmoil {:.2} seeds/s ({:.0}x slower; {} and {} simulated seconds)",
+            thousands(local.rate() as u64),
+            net.rate(),
+            local.rate() / net.rate().max(1e-9),
+            thousands(local.simulated_secs as u64),
+            thousands(net.simulated_secs as u64)
         )?;
         let workers = jobs.min(self.cores);
         let wanted = EFFICIENCY_TARGET * workers as f64;

@@ -13,11 +13,12 @@ use std::time::Duration;
 use rand::RngExt;
 use reconciler_core::{InstanceId, InstanceState, Status, WorkspaceId};
 
-use crate::action::Action;
+use crate::action::{Action, CpFailure};
 use crate::actors::{self, Actor, Fleet, Role};
 use crate::director::Director;
 use crate::director::space::{self, Settings};
 use crate::hook::{Flow, Hook, Point};
+use crate::net::{Net, NetFaults};
 use crate::row::Row;
 use crate::seed::{SimRng, child_rng};
 use crate::world::{PlatformMode, World, WorldSettings};
@@ -55,6 +56,10 @@ pub struct Overrides {
     /// The platform's code: as merged (the default) or with the proposed
     /// fix. Not drawn: it is what a run is about.
     pub platform: PlatformMode,
+    /// How the reconciler reaches the control plane: in-process (the
+    /// default) or over turmoil's network, which then draws network faults
+    /// and wire-level answers too.
+    pub net: Net,
 }
 
 /// Everything one seed decides before the run starts.
@@ -84,6 +89,10 @@ pub struct Swarm {
     pub phases: Vec<Duration>,
     /// The platform and control plane.
     pub world: WorldSettings,
+    /// How the reconciler reaches the control plane.
+    pub net: Net,
+    /// The network faults of the network mode (none in-process).
+    pub net_faults: NetFaults,
 }
 
 fn rate(actors: &[&'static Actor], actor: &Actor) -> u32 {
@@ -100,7 +109,14 @@ impl Swarm {
         if let Some(p) = overrides.passes {
             settings.passes = p;
         }
-        Self::new(seed, settings, overrides.platform)
+        let mut swarm = Self::new(seed, settings, overrides.platform);
+        if overrides.net == Net::Turmoil {
+            let interval = reconciler_core::Config::default().effective_interval();
+            let span = interval.saturating_mul(u32::try_from(swarm.passes).unwrap_or(u32::MAX));
+            swarm.net = Net::Turmoil;
+            swarm.net_faults = NetFaults::draw(seed, span);
+        }
+        swarm
     }
 
     /// The swarm with these `settings` over the world streams of `seed`
@@ -151,6 +167,8 @@ impl Swarm {
                 reaped,
                 lag,
             },
+            net: Net::InProcess,
+            net_faults: NetFaults::default(),
         }
     }
 
@@ -187,6 +205,19 @@ impl Swarm {
             }
         );
         let _ = write!(s, "{}", self.world);
+        if self.net == Net::Turmoil {
+            let _ = writeln!(
+                s,
+                "net          turmoil (tick {} ms)",
+                crate::net::TICK.as_millis()
+            );
+            let _ = writeln!(s, "net faults   {}", self.net_faults);
+            let _ = writeln!(
+                s,
+                "wire answers {}",
+                CpFailure::WIRE.map(CpFailure::as_str).join(", ")
+            );
+        }
         s
     }
 

@@ -213,6 +213,7 @@ mod tests {
                 store_latency_ms: (1, 1),
                 db_error_permille: 0,
                 cp_instances: Default::default(),
+                wire_faults: false,
             };
             let sh = Rc::new(Shared::new(
                 world,

@@ -131,6 +131,12 @@ pub struct Scenario {
     /// conformance test.
     #[serde(default)]
     pub sim_only: Option<String>,
+    /// How the reconciler reaches the control plane: `in-process` (the
+    /// default) or `turmoil`, HTTP over turmoil's simulated network. A
+    /// `turmoil` file must also be `sim_only`: the Postgres backend runs
+    /// in-process.
+    #[serde(default)]
+    pub net: Option<Located<NetName>>,
     /// Reconciler configuration overrides (defaults: the reference values).
     #[serde(default)]
     pub config: Option<Located<ConfigSpec>>,
@@ -405,6 +411,17 @@ pub struct InstanceSpec {
     /// Every request about this instance fails this way.
     #[serde(default)]
     pub fail: Option<FailName>,
+}
+
+/// How the reconciler reaches the control plane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum NetName {
+    /// A trait call into the simulated control plane (the default).
+    #[serde(rename = "in-process")]
+    InProcess,
+    /// HTTP (`cp-http`'s client) over turmoil's simulated network.
+    #[serde(rename = "turmoil")]
+    Turmoil,
 }
 
 /// How a control-plane request fails.

@@ -73,6 +73,8 @@ pub struct Script {
     pub variants: Vec<Variant>,
     /// Why it cannot run on Postgres, when it cannot.
     pub sim_only: Option<String>,
+    /// How the reconciler reaches the control plane (`net:`).
+    pub net: crate::net::Net,
     /// The reconciler's configuration.
     pub config: Config,
     /// When each replica's process starts, one per replica.

@@ -11,13 +11,14 @@ use reconciler_core::{Config, InstanceId, InstanceState, Status, Variant, Worksp
 use super::duration::{Dur, Latency};
 use super::error::ScenarioError;
 use super::model::{
-    ExpectSpec, FailName, HeartbeatName, Located, PauseName, PlatformName, Pos, ProvisionName,
-    ReapedName, ReplicasSpec, Scenario, StateName,
+    ExpectSpec, FailName, HeartbeatName, Located, NetName, PauseName, PlatformName, Pos,
+    ProvisionName, ReapedName, ReplicasSpec, Scenario, StateName,
 };
 use super::script::{Expected, Explore, HookStep, Script};
 use super::syntax::{parse_action, parse_hook};
 use crate::action::{Action, CpFailure};
 use crate::limits::{MAX_ERRORS_SHOWN, thousands};
+use crate::net::Net;
 use crate::oracle::Label;
 use crate::row::Row;
 use crate::shared::CpOverride;
@@ -140,6 +141,7 @@ pub fn validate(file: &Path, source: &str, s: Scenario) -> Result<Script, Vec<Sc
     let (timed, hooked) = steps(&mut e, &s, &ids, &instances);
     let expect = expect(&mut e, &s.expect, &variants, &ids);
     let explore = explore(&mut e, &s);
+    let net = net(&mut e, &s);
     for (at, message) in super::bounds::check(&s) {
         e.at(at, message);
     }
@@ -153,6 +155,7 @@ pub fn validate(file: &Path, source: &str, s: Scenario) -> Result<Script, Vec<Sc
         about: s.about,
         variants,
         sim_only: s.sim_only,
+        net,
         config,
         phases,
         world,
@@ -187,6 +190,26 @@ fn list<T: std::fmt::Display>(items: &IndexSet<T>) -> String {
         format!("{head}, … ({} in all)", items.len())
     } else {
         head
+    }
+}
+
+/// The network mode; `turmoil` needs `sim_only` (the Postgres backend runs
+/// the control plane in-process).
+fn net(e: &mut Errors<'_>, s: &Scenario) -> Net {
+    match &s.net {
+        None => Net::InProcess,
+        Some(n) => match n.value {
+            NetName::InProcess => Net::InProcess,
+            NetName::Turmoil => {
+                if s.sim_only.is_none() {
+                    e.at(
+                        n.at,
+                        "expected `sim_only` beside `net: turmoil` (the Postgres backend runs the control plane in-process)",
+                    );
+                }
+                Net::Turmoil
+            }
+        },
     }
 }
 

@@ -64,11 +64,14 @@ pub fn script_setup_timed(
             store_latency_ms: script.store_latency_ms,
             db_error_permille: 0,
             cp_instances: script.cp_instances.clone(),
+            wire_faults: false,
         },
         seed: SCRIPT_SEED,
         passes: script.passes,
         phases: script.phases.clone(),
         flows,
+        net: script.net,
+        net_faults: crate::net::NetFaults::default(),
     }
 }
 

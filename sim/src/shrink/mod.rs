@@ -171,6 +171,7 @@ pub fn shrink(rt: &Runtime, req: &Request, file: &Path) -> Result<Shrunk, Shrink
             "shrunk from a random swarm run: it reproduces with the simulator's seeded latencies and cloud timings"
                 .to_owned(),
         ),
+        net: crate::net::Net::InProcess,
         config: Config::default(),
         phases: swarm.phases.clone(),
         world: swarm.world,

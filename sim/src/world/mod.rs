@@ -16,6 +16,7 @@ mod faults;
 mod settings;
 mod table;
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -82,9 +83,21 @@ pub enum Change {
     Offline(Duration, WorkspaceId),
 }
 
+/// Where the world reads simulated time.
+enum Clock {
+    /// The paused tokio runtime the whole run lives on: time since this
+    /// instant.
+    Tokio(Instant),
+    /// turmoil's elapsed time of the host asking, never going back: hosts
+    /// run one after another within a turmoil step, each up to the step's
+    /// end, so a host can be up to one tick behind the world (it then
+    /// reads the world's time, not its own).
+    Turmoil(Cell<Duration>),
+}
+
 /// The whole simulated world.
 pub struct World {
-    origin: Instant,
+    clock: Clock,
     /// The `workspaces` table.
     pub table: Table,
     /// Ground truth of instances.
@@ -113,7 +126,7 @@ impl World {
         let origin = Instant::now();
         trace.attach_logs(crate::logs::LogCapture::start(origin));
         Self {
-            origin,
+            clock: Clock::Tokio(origin),
             table: Table::default(),
             cloud: Cloud::with_lag(settings.lag),
             faults: Faults::default(),
@@ -131,12 +144,46 @@ impl World {
 
     /// Simulated time since the run began.
     pub fn now(&self) -> Duration {
-        Instant::now().saturating_duration_since(self.origin)
+        match &self.clock {
+            Clock::Tokio(origin) => Instant::now().saturating_duration_since(*origin),
+            Clock::Turmoil(floor) => {
+                let now = if turmoil::in_simulation() {
+                    floor.get().max(turmoil::elapsed())
+                } else {
+                    floor.get()
+                };
+                floor.set(now);
+                now
+            }
+        }
     }
 
-    /// The tokio instant of a simulated time, for sleeping until it.
+    /// The tokio instant of a simulated time, for sleeping until it, on the
+    /// runtime of the caller (in the network mode each turmoil host has its
+    /// own runtime, so the instant is taken from the caller's clock).
     pub fn instant(&self, at: Duration) -> Instant {
-        self.origin + at
+        match &self.clock {
+            Clock::Tokio(origin) => *origin + at,
+            // From the caller's own elapsed time, not the world's (which
+            // may be ahead of it within a step): a sleep until `at` then
+            // never wakes before the world reaches `at`.
+            Clock::Turmoil(floor) => {
+                let own = if turmoil::in_simulation() {
+                    turmoil::elapsed()
+                } else {
+                    floor.get()
+                };
+                Instant::now() + at.saturating_sub(own)
+            }
+        }
+    }
+
+    /// Reads time from turmoil's simulation from now on (the network mode,
+    /// `crate::net`): the world is then shared by the reconciler's host and
+    /// the control plane's, whose tokio runtimes each have a clock of their
+    /// own. Call it before the simulation starts.
+    pub fn use_turmoil_clock(&mut self) {
+        self.clock = Clock::Turmoil(Cell::new(Duration::ZERO));
     }
 
     /// The platform's timings.
