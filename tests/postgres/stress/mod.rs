@@ -27,13 +27,16 @@
 //! * `hardened` on the fixed platform (`PlatformMode::Hardened`,
 //!   `docs/decisions.md`) shows no violation at all;
 //! * `pr2283` and `legacy` on the platform as merged show at least one
-//!   `restart_harm`: the control plane's `2xx` with an empty or unknown
-//!   state reads as "not running" to the merged `IsRunning`, so each such
-//!   answer about a healthy instance flips it, and the restart that follows
-//!   stops by workspace id whatever instance the control plane holds — a
-//!   running one (`killed_live_instance`). At 20 such answers per thousand
-//!   and some hundreds of probes a run, a run without one is a
-//!   one-in-a-thousand event at worst (see `UNRECOGNIZED_PERMILLE`).
+//!   harm violation (`restart_harm`, `restart_storm`). It is reached by
+//!   several independent paths in every run: an answer about a healthy
+//!   instance that the merged `IsRunning` reads as "not running" (a `2xx`
+//!   with an empty or unknown state, [`UNRECOGNIZED_PERMILLE`], or a
+//!   `pending` instance the cloud is starting again) flips it, and the
+//!   restart's Stop by workspace id kills it (`killed_live_instance`); a
+//!   restart races the owner's pause, manual restart or resume
+//!   (`undid_owner`, `racing_provisions`, `during_manual_restart`). Seeds
+//!   1–8 and 12–15 (24 runs) showed 3 to 12 harm violations each, so the
+//!   assertion is reliable in the run's bounded time.
 //!
 //! `RECONCILER_SIM_STRESS_SEED` sets the seed (default 1); `--nocapture`
 //! prints each run's figures.
@@ -70,10 +73,12 @@ const DURATION: Duration = Duration::from_secs(12);
 const MAX_PASSES: u64 = 40;
 /// Workspaces at the start.
 const FLEET: usize = 20;
-/// `2xx` answers with an empty or unknown `state`, per thousand probes: the
-/// one answer the merged client misreads on a healthy instance. A run makes
-/// a few hundred probes (20 rows a pass at most, 30 passes or so), so a run
-/// with none of them has probability about `0.98^300`, under 0.3 %.
+/// Passes beyond the capacity bound before a dead row counts as missed
+/// (the simulator grants 1): see where the rules are made.
+const LIVENESS_SLACK: u64 = 4;
+/// `2xx` answers with an empty or unknown `state`, per thousand probes: an
+/// answer the merged client misreads on a healthy instance (issue #11's
+/// control-plane vocabulary). A run makes 120–240 probes.
 const UNRECOGNIZED_PERMILLE: u32 = 20;
 
 /// The seed: `RECONCILER_SIM_STRESS_SEED`, default 1.
@@ -120,6 +125,8 @@ pub struct Figures {
     pub violations: Vec<Violation>,
     /// Violation labels with their counts.
     pub by_label: BTreeMap<String, usize>,
+    /// The trace lines about the first violation's workspace.
+    pub story: String,
 }
 
 impl Figures {
@@ -344,8 +351,13 @@ async fn run(variant: Variant, mode: PlatformMode, seed: u64) -> Figures {
     );
     let mut rules = sim::run::rules_for(&config, 150, 20);
     // Real time on a shared machine: a pass may be descheduled for a while
-    // after its deadline through no fault of its own.
+    // after its deadline through no fault of its own, and a starved pass
+    // reaches fewer rows than the worst per-row cost says (seen twice in
+    // ~60 runs, both while a build loaded the machine: `missed_dead` on a
+    // row reached a few passes late). A row the reconciler never reaches
+    // still shows within a run's ~30 passes.
     rules.overrun_tolerance = Duration::from_millis(250);
+    rules.liveness_slack = LIVENESS_SLACK;
     let (mut tracer, oracle) = sim::run::judged_trace(rules, variant, Keep::All, Vec::new());
     for (at, event) in built.events {
         tracer.push(at, event);
@@ -360,6 +372,20 @@ async fn run(variant: Variant, mode: PlatformMode, seed: u64) -> Figures {
     for v in &violations {
         *by_label.entry(v.label()).or_insert(0) += 1;
     }
+    // What happened to the first violation's workspace, for a failure
+    // message: its own lines of the trace.
+    let story = violations
+        .first()
+        .and_then(|v| v.ws.clone())
+        .map(|ws| {
+            let needle = format!(" {ws} ");
+            trace
+                .entries()
+                .map(|e| format!("{e} "))
+                .filter(|line| line.contains(&needle) || line.contains(&format!(" {ws}=")))
+                .collect::<String>()
+        })
+        .unwrap_or_default();
     let count = |f: &dyn Fn(&Event) -> bool| trace.entries().filter(|e| f(&e.event)).count();
     let flips = count(&|e| matches!(e, Event::Flip { .. }));
     assert_eq!(
@@ -381,6 +407,7 @@ async fn run(variant: Variant, mode: PlatformMode, seed: u64) -> Figures {
         events: trace.len(),
         violations,
         by_label,
+        story,
     };
     println!(
         "stress {variant} on the {} platform, seed {seed}: {figures}",
@@ -397,13 +424,14 @@ async fn stress_hardened_on_the_fixed_platform_shows_no_violation() {
     let figures = run(Variant::Hardened, PlatformMode::Hardened, seed()).await;
     assert!(
         figures.violations.is_empty(),
-        "hardened under stress: {figures}\n{}",
+        "hardened under stress: {figures}\n{}\nthe first one's workspace:\n{}",
         figures
             .violations
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
-            .join("\n")
+            .join("\n"),
+        figures.story
     );
     // The run was a stress run, not an idle one.
     assert!(figures.passes >= 10, "{figures}");

@@ -188,6 +188,9 @@ enum Guard {
 /// The columns a flow's statements return, as a row.
 type Columns = (String, Option<String>, Option<String>, i64);
 
+/// A write's `RETURNING`: the transaction id, then the row's columns.
+type Written = (i64, String, Option<String>, Option<String>, i64);
+
 /// One running flow.
 struct FlowCtx {
     p: Rc<Platform>,
@@ -284,7 +287,7 @@ impl FlowCtx {
         for a in args {
             query = query.bind(*a);
         }
-        let wrote: Option<(i64, String, Option<String>, Option<String>, i64)> = query
+        let wrote: Option<Written> = query
             .fetch_optional(&self.p.pool)
             .await
             .map_err(|_| self.failed(step))?;
