@@ -128,7 +128,15 @@ impl PgBackedStore {
         } else {
             let result = statement.await;
             match &result {
-                Ok(v) => model(&mut self.shared.world.borrow_mut(), at, v),
+                Ok(v) => {
+                    // Other tasks (flows, due cloud transitions) may have
+                    // recorded events while the statement ran on the real
+                    // clock: the statement's event goes after them, so that
+                    // the trace's time never goes back.
+                    let mut world = self.shared.world.borrow_mut();
+                    let at = at.max(world.trace.trace().last_at());
+                    model(&mut world, at, v);
+                }
                 Err(_) => self.shared.world.borrow_mut().record(fault),
             }
             result

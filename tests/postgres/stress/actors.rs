@@ -9,54 +9,53 @@ use std::time::Duration;
 
 use pg_store::world;
 use rand::RngExt;
-use reconciler_core::{InstanceId, InstanceState, Row, Status, WorkspaceId};
+use reconciler_core::{InstanceState, Row, Status, WorkspaceId};
 use sim::seed::{SimRng, child_rng};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 
+use super::platform::{self, OwnerFlow, Platform};
 use super::stage::Stage;
 
-/// The actor classes. Every one the reference lists, plus a writer that
-/// holds its row lock open for a while (so the reconciler's write must wait
-/// for it, and decide on the row as it is at commit) and the platform, which
-/// carries out the restarts the reconciler requests.
+/// The actor classes: the platform's writers as the simulated world models
+/// them (issue #11), the cloud, slow control-plane spells, and a writer that
+/// holds its row lock open for a while (so the reconciler's claim must wait
+/// for it, and decide on the row as it is at commit). The restarts the
+/// reconciler starts are not an actor: they run from the offline handler
+/// (see `platform`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
-    /// The orphan sweeper: `instance_id` to NULL, or (some other writer) to
-    /// `''`.
+    /// The control plane's orphan sweeper: NULLs `instance_id` of a row
+    /// whose instance it reaped.
     Sweeper,
-    /// The heartbeat handler: degrade / recover.
+    /// The heartbeat handler: a running agent's beat recovers (or touches)
+    /// its row, a missing beat degrades it.
     Heartbeat,
-    /// Reprovisions onto a new instance.
-    Reprovisioner,
-    /// Pause (stop the instance) and resume (start it again).
-    Pauser,
-    /// The cloud terminating and stopping instances (no row write).
+    /// The owner's and the platform's multi-step flows: manual restart,
+    /// pause, resume, hibernate, soft delete.
+    Owner,
+    /// The cloud terminating, stopping and starting instances (no row
+    /// write).
     Cloud,
-    /// Deletes workspaces and creates new ones.
+    /// An admin purging rows (a hard `DELETE`) and new workspaces arriving.
     Churn,
-    /// A status write or sweep inside a transaction held open 5–50 ms,
+    /// A heartbeat or a sweep inside a transaction held open 5–50 ms,
     /// committed or rolled back.
     LockHolder,
     /// Periods of a control plane slower than the probe timeout.
     SlowCp,
-    /// The restart path: reprovisions what the reconciler flipped, and marks
-    /// reprovisioned rows `online` once their instance runs.
-    Platform,
 }
 
 impl Actor {
     /// Every actor.
-    pub const ALL: [Actor; 9] = [
+    pub const ALL: [Actor; 7] = [
         Actor::Sweeper,
         Actor::Heartbeat,
-        Actor::Reprovisioner,
-        Actor::Pauser,
+        Actor::Owner,
         Actor::Cloud,
         Actor::Churn,
         Actor::LockHolder,
         Actor::SlowCp,
-        Actor::Platform,
     ];
 
     /// Its name: the seed label and (prefixed) its `application_name`.
@@ -64,41 +63,32 @@ impl Actor {
         match self {
             Actor::Sweeper => "sweeper",
             Actor::Heartbeat => "heartbeat",
-            Actor::Reprovisioner => "reprovisioner",
-            Actor::Pauser => "pauser",
+            Actor::Owner => "owner",
             Actor::Cloud => "cloud",
             Actor::Churn => "churn",
             Actor::LockHolder => "lock-holder",
             Actor::SlowCp => "slow-cp",
-            Actor::Platform => "platform",
         }
     }
 
     /// Milliseconds between two moves (inclusive range).
     fn pause_ms(self) -> (u64, u64) {
         match self {
-            Actor::Sweeper | Actor::Heartbeat => (20, 80),
-            Actor::Reprovisioner | Actor::Pauser => (40, 160),
+            Actor::Sweeper => (40, 160),
+            Actor::Heartbeat => (20, 80),
+            Actor::Owner => (40, 160),
             Actor::Cloud => (30, 120),
             Actor::Churn => (300, 900),
             Actor::LockHolder => (20, 100),
             Actor::SlowCp => (1_000, 3_000),
-            Actor::Platform => (5, 5),
         }
     }
 }
 
-/// What the actors share besides the stage: the workspace ids ever seen
-/// (deleted ones stay: a move on a deleted row is a no-op, as in
-/// production), and the platform's to-do list.
-#[derive(Default)]
+/// The workspace ids ever seen (purged ones stay: a move on a purged row
+/// is a no-op, as in production).
 pub struct Fleet {
     ids: RefCell<Vec<WorkspaceId>>,
-    /// Reprovisions waiting for their instance to boot: when, which row,
-    /// which instance.
-    booting: RefCell<Vec<(Duration, WorkspaceId, InstanceId)>>,
-    /// Restarts waiting for the platform: when, which row.
-    restarting: RefCell<Vec<(Duration, WorkspaceId)>>,
 }
 
 impl Fleet {
@@ -106,7 +96,6 @@ impl Fleet {
     pub fn new(ids: Vec<WorkspaceId>) -> Self {
         Self {
             ids: RefCell::new(ids),
-            ..Self::default()
         }
     }
 }
@@ -116,6 +105,7 @@ pub async fn run(
     actor: Actor,
     stage: Rc<Stage>,
     fleet: Rc<Fleet>,
+    platform: Rc<Platform>,
     options: PgConnectOptions,
     seed: u64,
 ) {
@@ -127,6 +117,7 @@ pub async fn run(
     let mut me = Me {
         stage: &stage,
         fleet: &fleet,
+        platform: &platform,
         conn: &mut conn,
         rng: &mut rng,
     };
@@ -148,6 +139,7 @@ pub async fn run(
 struct Me<'a> {
     stage: &'a Stage,
     fleet: &'a Fleet,
+    platform: &'a Rc<Platform>,
     conn: &'a mut PgConnection,
     rng: &'a mut SimRng,
 }
@@ -168,46 +160,76 @@ impl Me<'_> {
         world::row(&mut *self.conn, ws).await
     }
 
+    /// The heartbeat handler's guarded move: only a live row changes
+    /// between `online` and `degraded` (or is touched), as the simulated
+    /// handler decides and writes in one instant.
+    async fn beat<'c>(
+        db: impl sqlx::PgExecutor<'c>,
+        ws: &WorkspaceId,
+        status: &Status,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE workspaces SET status = $2, updated_at = now() \
+             WHERE id = $1 AND status IN ('online', 'degraded')",
+        )
+        .bind(&ws.0)
+        .bind(status.as_str())
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    /// What the heartbeat handler writes for `row` now: `online` when its
+    /// instance runs (a recovery, or a touch), `degraded` when it does not.
+    fn beat_for(&self, row: &Row) -> Status {
+        let running = row
+            .live_instance()
+            .is_some_and(|i| self.stage.cloud_state(i) == InstanceState::Running);
+        if running {
+            Status::Online
+        } else {
+            Status::Degraded
+        }
+    }
+
     async fn step(&mut self, actor: Actor) -> Result<(), sqlx::Error> {
         match actor {
             Actor::Sweeper => {
                 let ws = self.target();
-                if self.rng.random_bool(0.7) {
+                let reaped = self.row(&ws).await?.and_then(|r| {
+                    r.live_instance()
+                        .filter(|i| self.stage.cloud_state(i) == InstanceState::NotFound)
+                        .cloned()
+                });
+                if reaped.is_some() {
                     world::orphan_sweep(&mut *self.conn, &ws).await?;
-                } else {
-                    let empty = InstanceId(String::new());
-                    world::set_instance(&mut *self.conn, &ws, Some(&empty)).await?;
                 }
             }
             Actor::Heartbeat => {
                 let ws = self.target();
-                let status = if self.rng.random_bool(0.5) {
-                    Status::Degraded
-                } else {
-                    Status::Online
-                };
-                world::set_status(&mut *self.conn, &ws, &status).await?;
+                if let Some(row) = self.row(&ws).await?
+                    && row.status.is_live()
+                {
+                    let status = self.beat_for(&row);
+                    Self::beat(&mut *self.conn, &ws, &status).await?;
+                }
             }
-            Actor::Reprovisioner => {
-                let ws = self.target();
-                self.reprovision(&ws).await?;
-            }
-            Actor::Pauser => {
+            Actor::Owner => {
                 let ws = self.target();
                 let Some(row) = self.row(&ws).await? else {
                     return Ok(());
                 };
-                if row.status == Status::Paused {
-                    world::set_status(&mut *self.conn, &ws, &Status::Online).await?;
-                    if let Some(i) = row.live_instance() {
-                        self.stage.start_instance(i);
-                    }
-                } else {
-                    world::set_status(&mut *self.conn, &ws, &Status::Paused).await?;
-                    if let Some(i) = row.live_instance() {
-                        self.stage.stop_instance(i);
-                    }
-                }
+                let which = match row.status {
+                    Status::Removed => return Ok(()),
+                    Status::Paused => OwnerFlow::Resume,
+                    _ => match self.rng.random_range(0..20u32) {
+                        0..=7 => OwnerFlow::ManualRestart,
+                        8..=13 => OwnerFlow::Pause,
+                        14..=17 => OwnerFlow::Hibernate,
+                        _ => OwnerFlow::Delete,
+                    },
+                };
+                platform::owner(self.platform, which, ws).await;
             }
             Actor::Cloud => {
                 let ws = self.target();
@@ -216,10 +238,12 @@ impl Me<'_> {
                     .await?
                     .and_then(|r| r.live_instance().cloned())
                 {
-                    if self.rng.random_bool(0.6) {
-                        self.stage.terminate(&i);
-                    } else {
-                        self.stage.stop_instance(&i);
+                    match self.rng.random_range(0..10u32) {
+                        0..=3 => {
+                            self.stage.terminate(&i);
+                        }
+                        4..=6 => self.stage.stop_instance(&i),
+                        _ => self.stage.start_instance(&i),
                     }
                 }
             }
@@ -233,7 +257,8 @@ impl Me<'_> {
                     id
                 };
                 let instance = self.stage.fresh_id();
-                self.stage.seed_instance(&instance, InstanceState::Running);
+                self.stage
+                    .seed_instance(&instance, InstanceState::Running, &id);
                 let updated_at: i64 =
                     sqlx::query_scalar("SELECT (extract(epoch FROM now()) * 1000000)::int8")
                         .fetch_one(&mut *self.conn)
@@ -251,17 +276,25 @@ impl Me<'_> {
                 let ws = self.target();
                 let hold = Duration::from_millis(self.rng.random_range(5..=50));
                 let commit = self.rng.random_bool(0.8);
-                let mv = self.rng.random_range(0..4u32);
+                let sweep = self.rng.random_bool(0.25);
+                let Some(row) = self.row(&ws).await? else {
+                    return Ok(());
+                };
+                let status = self.beat_for(&row);
                 let mut tx = self.conn.begin().await?;
                 let txid: i64 = sqlx::query_scalar("SELECT txid_current()")
                     .fetch_one(&mut *tx)
                     .await?;
-                match mv {
-                    0 => world::orphan_sweep(&mut *tx, &ws).await?,
-                    1 => world::set_status(&mut *tx, &ws, &Status::Degraded).await?,
-                    2 => world::set_status(&mut *tx, &ws, &Status::Online).await?,
-                    _ => world::set_status(&mut *tx, &ws, &Status::Paused).await?,
-                };
+                if sweep {
+                    if row
+                        .live_instance()
+                        .is_some_and(|i| self.stage.cloud_state(i) == InstanceState::NotFound)
+                    {
+                        world::orphan_sweep(&mut *tx, &ws).await?;
+                    }
+                } else {
+                    Self::beat(&mut *tx, &ws, &status).await?;
+                }
                 tokio::time::sleep(hold).await;
                 if commit {
                     tx.commit().await?;
@@ -275,54 +308,7 @@ impl Me<'_> {
                 let lasts = Duration::from_millis(self.rng.random_range(200..=600));
                 self.stage.cp_slow(latency, self.stage.now() + lasts);
             }
-            Actor::Platform => {
-                let now = self.stage.now();
-                for ws in self.stage.take_restarts() {
-                    let delay = Duration::from_millis(self.rng.random_range(20..=100));
-                    self.fleet.restarting.borrow_mut().push((now + delay, ws));
-                }
-                let due: Vec<WorkspaceId> =
-                    take_due(&mut self.fleet.restarting.borrow_mut(), now, |e| e.0)
-                        .into_iter()
-                        .map(|(_, ws)| ws)
-                        .collect();
-                for ws in due {
-                    self.reprovision(&ws).await?;
-                }
-                let booted = take_due(&mut self.fleet.booting.borrow_mut(), now, |e| e.0);
-                for (_, ws, instance) in booted {
-                    world::provisioned(&mut *self.conn, &ws, &instance).await?;
-                }
-            }
         }
         Ok(())
     }
-
-    /// A reprovision: the old instance is terminated, a new one launched, the
-    /// row moves to `provisioning` on it, and the platform brings it `online`
-    /// once the instance runs.
-    async fn reprovision(&mut self, ws: &WorkspaceId) -> Result<(), sqlx::Error> {
-        let Some(row) = self.row(ws).await? else {
-            return Ok(());
-        };
-        if let Some(old) = row.live_instance() {
-            self.stage.terminate(old);
-        }
-        let (new, boot) = self.stage.launch();
-        if world::reprovision(&mut *self.conn, ws, &new).await? {
-            let ready = self.stage.now() + boot;
-            self.fleet
-                .booting
-                .borrow_mut()
-                .push((ready, ws.clone(), new));
-        }
-        Ok(())
-    }
-}
-
-/// Removes and returns the entries of a to-do list due by `now`.
-fn take_due<T>(list: &mut Vec<T>, now: Duration, due: impl Fn(&T) -> Duration) -> Vec<T> {
-    let (ready, later) = list.drain(..).partition(|e| due(e) <= now);
-    *list = later;
-    ready
 }

@@ -8,22 +8,29 @@
 //! stage's clock through an anchor (one round trip's midpoint). Where
 //! exactness matters the mapping is not trusted:
 //!
-//! * a flip's row is the audit's *old image* of the reconciler's own write,
-//!   exact whatever the timing, and the flip is placed inside its call's
-//!   window, after every answer of its pass;
+//! * a claim's row is the audit's *old image* of the reconciler's own
+//!   write, exact whatever the timing, and the claim is placed inside its
+//!   call's window, after every answer of its pass;
+//! * a platform flow's write is paired with its audit entry by transaction
+//!   id (its statement returns `txid_current()`) and placed inside its
+//!   call's window; the flip's row is the version in effect at the call;
+//! * an actor's write becomes the simulator's single-step action for it
+//!   (told from its images), and a new row a fleet row of its own;
 //! * a read's row is the latest version of the row, up to the read's return,
 //!   that agrees with what the read returned;
 //! * a write of a transaction an actor held open enters the history at its
 //!   commit, when other sessions can first see it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use pg_store::world::AuditEntry;
-use reconciler_core::{InstanceId, InstanceState, Row, WorkspaceId};
-use sim::trace::{Cause, Event, Trace};
+use reconciler_core::{InstanceId, InstanceState, Row, Status, WorkspaceId};
+use sim::action::Action;
+use sim::trace::{Cause, Effect, Event};
 
-use super::stage::{Rec, Seen, WriteEnd};
+use super::platform::PLATFORM_APPLICATION_NAME;
+use super::stage::{R, Rec, Seen, WriteEnd};
 
 /// Slack when comparing mapped server instants with client instants: the
 /// anchor's error on a local or container server is well under it.
@@ -47,20 +54,39 @@ impl Anchor {
     }
 }
 
-/// The trace, and what building it found about the harness itself.
+/// The history, and what building it found about the harness itself.
 pub struct Built {
-    /// The oracle's input.
-    pub trace: Trace,
-    /// Audit entries of the reconciler, or its successful guarded writes,
-    /// that could not be paired (should be none).
+    /// The oracle's input, in time order.
+    pub events: Vec<(Duration, Event)>,
+    /// Audit entries of the reconciler or of a flow, or its successful
+    /// writes, that could not be paired (should be none).
     pub unpaired: Vec<String>,
     /// Reads whose result matched no version of the row (should be none).
     pub unmatched_reads: Vec<String>,
-    /// Row writes by the actors (committed).
+    /// Row writes by the actors and the platform's flows (committed).
     pub actor_writes: usize,
 }
 
-/// Builds the trace. `baseline` is the last audit `seq` of the fleet's own
+/// What an actor's write did, told from its images: the simulator's
+/// single-step action for it (an insert is a new workspace, told as a
+/// fleet row by the caller).
+fn action(ws: &WorkspaceId, old: Option<&Row>, new: Option<&Row>) -> Action {
+    match (old, new) {
+        (Some(_), None) => Action::Purge(ws.clone()),
+        (Some(o), Some(n)) if o.instance != n.instance => match &n.instance {
+            None => Action::OrphanSweep(ws.clone()),
+            Some(_) => Action::ClearInstance(ws.clone()),
+        },
+        (_, Some(n)) => match n.status {
+            Status::Degraded => Action::Degrade(ws.clone()),
+            Status::Online => Action::Recover(ws.clone()),
+            ref s => Action::SetStatus(ws.clone(), s.clone()),
+        },
+        (None, None) => Action::Purge(ws.clone()),
+    }
+}
+
+/// Builds the history. `baseline` is the last audit `seq` of the fleet's own
 /// inserts, which the fleet events stand for.
 pub fn build(
     fleet: &[(Row, Option<InstanceState>)],
@@ -95,38 +121,72 @@ pub fn build(
 
     let mut events: Vec<(Duration, Event)> = fleet
         .iter()
-        .map(|(row, state)| (Duration::ZERO, Event::Fleet(row.clone(), *state)))
+        .map(|(row, state)| {
+            (
+                Duration::ZERO,
+                Event::Fleet {
+                    row: row.clone(),
+                    state: *state,
+                },
+            )
+        })
+        .collect();
+    let flow_txids: BTreeSet<i64> = recs
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Rec::FlowWrite { txid, .. } => *txid,
+            _ => None,
+        })
         .collect();
     let mut ours = Vec::new();
+    let mut flows: BTreeMap<i64, (Duration, &AuditEntry)> = BTreeMap::new();
     let mut actor_writes = 0;
+    let mut unpaired = Vec::new();
     for (at, e) in &entries {
         if e.application_name == pg_store::STORE_APPLICATION_NAME {
             ours.push((*at, *e));
-        } else {
-            actor_writes += 1;
-            let cause = if e.application_name == "adv-platform" {
-                Cause::Restart
-            } else {
-                Cause::Hook
-            };
-            let what = format!("{} {:?}", e.application_name, e.op);
+            continue;
+        }
+        actor_writes += 1;
+        if flow_txids.contains(&e.txid) {
+            if flows.insert(e.txid, (*at, *e)).is_some() {
+                unpaired.push(format!("flow transaction {} wrote twice", e.txid));
+            }
+        } else if e.application_name == PLATFORM_APPLICATION_NAME {
+            unpaired.push(format!(
+                "platform write seq {} of {} matches no flow step",
+                e.seq, e.id
+            ));
+        } else if let (None, Some(row)) = (&e.old, &e.new) {
+            // A new workspace, on a running instance of its own.
             events.push((
                 *at,
-                Event::Act(cause, what, Some(e.id.clone()), e.new.clone()),
+                Event::Fleet {
+                    row: row.clone(),
+                    state: Some(InstanceState::Running),
+                },
+            ));
+        } else {
+            events.push((
+                *at,
+                Event::Act {
+                    cause: Cause::Timed,
+                    action: action(&e.id, e.old.as_ref(), e.new.as_ref()),
+                    row: e.new.clone(),
+                },
             ));
         }
     }
 
-    let mut unpaired = Vec::new();
     let mut unmatched_reads = Vec::new();
-    let write_starts: Vec<Duration> = recs
+    let claim_starts: Vec<Duration> = recs
         .iter()
         .filter_map(|(_, r)| match r {
-            Rec::Write { start, .. } => Some(*start),
+            Rec::Claim { start, .. } => Some(*start),
             _ => None,
         })
         .collect();
-    let mut next_write = 0;
+    let mut next_claim = 0;
     let mut ours = ours.into_iter().peekable();
     for (at, rec) in recs {
         match rec {
@@ -139,23 +199,91 @@ pub fn build(
                         latest(versions.get(&ws), at)
                     }
                 };
-                events.push((at, Event::Read(kind, ws, row)));
+                events.push((
+                    at,
+                    Event::Read {
+                        r: R,
+                        kind,
+                        ws,
+                        row,
+                    },
+                ));
             }
-            Rec::Write {
+            Rec::Flip { ws, proven } => {
+                let row = latest(versions.get(&ws), at);
+                events.push((
+                    at,
+                    Event::Flip {
+                        r: R,
+                        ws,
+                        proven,
+                        row,
+                    },
+                ));
+            }
+            Rec::FlowWrite {
+                flow,
+                step,
                 ws,
-                write,
+                txid,
+                start,
+            } => {
+                let effect = match txid.map(|t| (t, flows.remove(&t))) {
+                    None => Some((at, Effect::NoMatch)),
+                    Some((_, Some((t, e)))) => e
+                        .new
+                        .clone()
+                        .map(|row| (t.clamp(start, at), Effect::Wrote(row))),
+                    Some((t, None)) => {
+                        unpaired.push(format!(
+                            "the {} step of {} on {ws} (transaction {t}) has no audit entry",
+                            step.as_str(),
+                            flow.id
+                        ));
+                        None
+                    }
+                };
+                if let Some((t, effect)) = effect {
+                    events.push((
+                        t,
+                        Event::Step {
+                            flow,
+                            step,
+                            ws,
+                            effect,
+                        },
+                    ));
+                }
+            }
+            Rec::Claim {
+                ws,
+                instance,
+                quiet_for,
                 start,
                 end,
             } => {
-                next_write += 1;
+                next_claim += 1;
                 let until = match end {
-                    WriteEnd::Abandoned => write_starts
-                        .get(next_write)
+                    WriteEnd::Abandoned => claim_starts
+                        .get(next_claim)
                         .copied()
                         .unwrap_or(Duration::MAX),
                     _ => at + EPS,
                 };
                 let paired = ours.next_if(|(t, e)| e.id == ws && *t + EPS >= start && *t <= until);
+                let claim = |t, before, wrote| {
+                    (
+                        t,
+                        Event::Claim {
+                            r: R,
+                            ws: ws.clone(),
+                            instance: instance.clone(),
+                            quiet_for,
+                            before,
+                            wrote,
+                        },
+                    )
+                };
                 match (paired, end) {
                     (Some((t, e)), end) => {
                         let t = if end == WriteEnd::Abandoned {
@@ -163,45 +291,13 @@ pub fn build(
                         } else {
                             t.clamp(start, at)
                         };
-                        events.push((
-                            t,
-                            Event::Flip {
-                                ws,
-                                write,
-                                before: e.old.clone(),
-                                wrote: true,
-                            },
-                        ));
+                        events.push(claim(t, e.old.clone(), true));
                     }
-                    (None, WriteEnd::Done(None)) => {
-                        // An unconditional write that matched no row: the
-                        // row did not exist.
-                        events.push((
-                            at,
-                            Event::Flip {
-                                ws,
-                                write,
-                                before: None,
-                                wrote: false,
-                            },
-                        ));
+                    (None, WriteEnd::Done(false)) => {
+                        events.push(claim(at, latest(versions.get(&ws), at), false));
                     }
-                    (None, WriteEnd::Done(Some(false))) => {
-                        let before = latest(versions.get(&ws), at);
-                        events.push((
-                            at,
-                            Event::Flip {
-                                ws,
-                                write,
-                                before,
-                                wrote: false,
-                            },
-                        ));
-                    }
-                    (None, WriteEnd::Done(Some(true))) => {
-                        unpaired.push(format!(
-                            "guarded write of {ws} at {at:?} has no audit entry"
-                        ));
+                    (None, WriteEnd::Done(true)) => {
+                        unpaired.push(format!("claim of {ws} at {at:?} has no audit entry"));
                     }
                     (None, WriteEnd::Failed | WriteEnd::Abandoned) => {}
                 }
@@ -214,21 +310,22 @@ pub fn build(
             e.seq, e.id
         )
     }));
+    unpaired.extend(flows.values().map(|(t, e)| {
+        format!(
+            "flow write seq {} of {} at {t:?} matches no step",
+            e.seq, e.id
+        )
+    }));
     // Time order; equal instants keep their order (fleet first, then audit,
     // then client records in program order).
     events.sort_by_key(|(at, _)| *at);
-    let mut trace = Trace::default();
-    for (at, e) in events {
-        trace.push(at, e);
-    }
     Built {
-        trace,
+        events,
         unpaired,
         unmatched_reads,
         actor_writes,
     }
 }
-
 /// The version of a row in effect at `at`.
 fn latest(versions: Option<&Vec<(Duration, Option<Row>)>>, at: Duration) -> Option<Row> {
     versions?

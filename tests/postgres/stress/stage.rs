@@ -1,7 +1,7 @@
 //! What every participant of a stress run shares: the real clock, the
 //! client-side record of what happened, the simulated cloud (ground truth of
-//! instances), the control plane that answers from it, and the restart
-//! handler.
+//! instances, and the instance the control plane holds for each workspace),
+//! and the control plane that answers from it.
 //!
 //! Everything runs on one tokio thread (`RefCell`, no borrow across an
 //! `.await`); the concurrency that matters is in the Postgres server, where
@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use rand::RngExt;
 use reconciler_core::{
-    ControlPlane, CpError, InstanceId, InstanceState, OfflineHandler, PassObserver, PassReport,
-    RowView, WorkspaceId,
+    ControlPlane, CpError, InstanceId, InstanceState, PassObserver, PassReport, RowView,
+    WorkspaceId,
 };
+use sim::hook::Step;
 use sim::seed::{SimRng, child_rng};
-use sim::trace::{Event, FlipWrite, ReadKind};
+use sim::trace::{Call, Event, FlowId, FlowRef, ReadKind, Replica};
 use sim::world::Cloud;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -33,11 +34,15 @@ pub enum Seen {
     View(Option<RowView>),
 }
 
-/// How one of the reconciler's writes ended, as the reconciler saw it.
+/// The one reconciler replica of a stress run (the platform's replicas are
+/// the simulator's business; here the concurrency is the server's).
+pub const R: Replica = Replica(0);
+
+/// How one of the reconciler's claims ended, as the reconciler saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteEnd {
-    /// It returned; for the guarded write, whether it matched a row.
-    Done(Option<bool>),
+    /// It returned whether it matched a row.
+    Done(bool),
     /// It returned an error.
     Failed,
     /// The reconciler's timeout dropped it mid-flight (the server may still
@@ -59,16 +64,40 @@ pub enum Rec {
         /// What it returned.
         seen: Seen,
     },
-    /// A flip's write, to be paired with its audit entry (if any).
-    Write {
+    /// `hardened`'s claim, to be paired with its audit entry (if any).
+    Claim {
         /// The workspace.
         ws: WorkspaceId,
-        /// Unconditional or guarded.
-        write: FlipWrite,
+        /// The instance it was guarded on.
+        instance: InstanceId,
+        /// The quiet period it required.
+        quiet_for: Option<Duration>,
         /// When the statement was sent.
         start: Duration,
         /// How it ended.
         end: WriteEnd,
+    },
+    /// The flip: the offline handler was called; its row is the version in
+    /// effect at that instant.
+    Flip {
+        /// The workspace.
+        ws: WorkspaceId,
+        /// The instance handed over as proven dead.
+        proven: Option<InstanceId>,
+    },
+    /// A platform flow's write, paired with its audit entry by transaction
+    /// id (`txid` is `None` when it matched no row).
+    FlowWrite {
+        /// The flow run.
+        flow: FlowRef,
+        /// Its step.
+        step: Step,
+        /// The workspace.
+        ws: WorkspaceId,
+        /// The writing transaction, when a row was written.
+        txid: Option<i64>,
+        /// When the statement was sent.
+        start: Duration,
     },
 }
 
@@ -104,6 +133,20 @@ struct CpBehaviour {
     latency_ms: (u64, u64),
     slow: Option<(Duration, Duration)>,
     error_permille: u32,
+    unrecognized_permille: u32,
+}
+
+/// How the control plane answers, besides the truth: latencies (inclusive,
+/// real milliseconds) and how often an answer is an error or a `2xx` with
+/// an empty or unknown `state` (the platform's vocabulary; issue #11).
+#[derive(Clone, Copy, Debug)]
+pub struct CpProfile {
+    /// Latency of one request.
+    pub latency_ms: (u64, u64),
+    /// Transport errors and `503`s, per thousand requests.
+    pub error_permille: u32,
+    /// `2xx` answers whose `state` is empty or unknown, per thousand.
+    pub unrecognized_permille: u32,
 }
 
 /// The shared state of one stress run.
@@ -116,20 +159,17 @@ pub struct Stage {
     /// a probe can tell the actors which row the reconciler is on.
     selected: RefCell<BTreeMap<InstanceId, WorkspaceId>>,
     hot: RefCell<Option<WorkspaceId>>,
-    restarts: RefCell<Vec<WorkspaceId>>,
     commits: RefCell<BTreeMap<i64, Duration>>,
+    next_flow: Cell<u32>,
+    platform_rng: RefCell<SimRng>,
     stopped: Cell<bool>,
 }
 
 impl Stage {
-    /// A stage whose clock starts now; `seed` seeds the cloud's durations and
-    /// the control plane's latencies and failures.
-    pub fn new(
-        seed: u64,
-        timing: CloudTiming,
-        latency_ms: (u64, u64),
-        error_permille: u32,
-    ) -> Self {
+    /// A stage whose clock starts now; `seed` seeds the cloud's durations,
+    /// the control plane's latencies and failures and the platform's own
+    /// call latencies.
+    pub fn new(seed: u64, timing: CloudTiming, cp: CpProfile) -> Self {
         Self {
             origin: Instant::now(),
             recs: RefCell::new(Vec::new()),
@@ -143,14 +183,16 @@ impl Stage {
             }),
             cp: RefCell::new(CpBehaviour {
                 rng: child_rng(seed, "cp"),
-                latency_ms,
+                latency_ms: cp.latency_ms,
                 slow: None,
-                error_permille,
+                error_permille: cp.error_permille,
+                unrecognized_permille: cp.unrecognized_permille,
             }),
             selected: RefCell::new(BTreeMap::new()),
             hot: RefCell::new(None),
-            restarts: RefCell::new(Vec::new()),
             commits: RefCell::new(BTreeMap::new()),
+            next_flow: Cell::new(1),
+            platform_rng: RefCell::new(child_rng(seed, "platform")),
             stopped: Cell::new(false),
         }
     }
@@ -224,9 +266,19 @@ impl Stage {
         self.commits.borrow().clone()
     }
 
-    /// Restarts the reconciler requested and the platform has not yet taken.
-    pub fn take_restarts(&self) -> Vec<WorkspaceId> {
-        std::mem::take(&mut self.restarts.borrow_mut())
+    /// The next flow run's id, numbered from 1 in the order flows start.
+    pub fn next_flow(&self) -> FlowId {
+        let id = self.next_flow.get();
+        self.next_flow.set(id + 1);
+        FlowId(id)
+    }
+
+    /// The latency of one of the platform's control-plane calls (Stop,
+    /// launch): the control plane's usual latency, never failing (every
+    /// flow ignores a Stop's error, and a failed launch is not modelled).
+    pub fn platform_latency(&self) -> Duration {
+        let (lo, hi) = self.cp.borrow().latency_ms;
+        Duration::from_millis(self.platform_rng.borrow_mut().random_range(lo..=hi))
     }
 
     /// Makes the control plane slow (every request takes `latency`) until
@@ -246,10 +298,14 @@ impl Stage {
                 break;
             }
             let (id, state, generation) = entry.remove();
-            if cloud.cloud.transition(&id, state, generation) {
-                self.recs
-                    .borrow_mut()
-                    .push((at, Rec::Ev(Event::Cloud(id.clone(), state))));
+            if cloud.cloud.transition(&id, state, generation, at) {
+                self.recs.borrow_mut().push((
+                    at,
+                    Rec::Ev(Event::Cloud {
+                        instance: id.clone(),
+                        state,
+                    }),
+                ));
                 cloud.progress(at, &id, state);
             }
         }
@@ -261,37 +317,58 @@ impl Stage {
         self.cloud.borrow().cloud.state(id)
     }
 
-    /// Puts an instance into `state` now (a fleet row at the start, or a
-    /// command), recording it and scheduling its automatic next step;
-    /// returns when that step is due.
-    fn set_state(&self, id: &InstanceId, state: InstanceState, record: bool) -> Duration {
+    /// Moves an instance to `state` now along one of the cloud's edges
+    /// (nothing happens off them), recording it and scheduling its
+    /// automatic next step; returns its state just before.
+    fn move_to(&self, id: &InstanceId, state: InstanceState) -> InstanceState {
         self.flush_cloud();
         let now = self.now();
         let mut cloud = self.cloud.borrow_mut();
-        cloud.cloud.set(id, state);
-        if record {
-            self.recs
-                .borrow_mut()
-                .push((now, Rec::Ev(Event::Cloud(id.clone(), state))));
+        let was = cloud.cloud.state(id);
+        if cloud.cloud.set(id, state, now).is_some() {
+            self.recs.borrow_mut().push((
+                now,
+                Rec::Ev(Event::Cloud {
+                    instance: id.clone(),
+                    state,
+                }),
+            ));
+            cloud.progress(now, id, state);
         }
-        cloud.progress(now, id, state)
+        was
     }
 
-    /// Creates a fleet instance in `state` before the run (the fleet events
-    /// carry it; no cloud event).
-    pub fn seed_instance(&self, id: &InstanceId, state: InstanceState) {
-        self.set_state(id, state, false);
+    /// Creates a fleet instance of `ws` in `state` (the fleet events carry
+    /// it; no cloud event): the instance the control plane holds for `ws`.
+    pub fn seed_instance(&self, id: &InstanceId, state: InstanceState, ws: &WorkspaceId) {
+        self.flush_cloud();
+        let now = self.now();
+        let mut cloud = self.cloud.borrow_mut();
+        cloud.cloud.seed(id, state, Some(ws));
+        cloud.progress(now, id, state);
     }
 
-    /// Launches a new instance (booting, `pending`); returns its id and how
-    /// long its boot will take.
-    pub fn launch(&self) -> (InstanceId, Duration) {
+    /// The control plane launches a new instance for `ws` (booting,
+    /// `pending`): it is now the one held for `ws`. Returns its id and the
+    /// stage instant it will run if nothing stops it.
+    pub fn launch(&self, ws: &WorkspaceId) -> (InstanceId, Duration) {
         let id = self.fresh_id();
-        let running_at = self.set_state(&id, InstanceState::Pending, true);
-        (id, running_at.saturating_sub(self.now()))
+        self.flush_cloud();
+        let now = self.now();
+        let mut cloud = self.cloud.borrow_mut();
+        cloud.cloud.launch(&id, ws, now);
+        self.recs.borrow_mut().push((
+            now,
+            Rec::Ev(Event::Cloud {
+                instance: id.clone(),
+                state: InstanceState::Pending,
+            }),
+        ));
+        let ready = cloud.progress(now, &id, InstanceState::Pending);
+        (id, ready)
     }
 
-    /// An id the cloud has never used, for a fleet row.
+    /// An id the cloud has never used.
     pub fn fresh_id(&self) -> InstanceId {
         let mut cloud = self.cloud.borrow_mut();
         let id = InstanceId(format!("i-{:04}", cloud.next_id));
@@ -299,32 +376,31 @@ impl Stage {
         id
     }
 
-    /// The cloud terminates the instance (no-op when already dying).
-    pub fn terminate(&self, id: &InstanceId) {
-        if !self.cloud_state(id).is_terminal() {
-            self.set_state(id, InstanceState::ShuttingDown, true);
-        }
+    /// The instance the control plane holds for `ws`: the one it last
+    /// launched for it (what a Stop by workspace id terminates).
+    pub fn held_for(&self, ws: &WorkspaceId) -> Option<InstanceId> {
+        self.cloud.borrow().cloud.held_for(ws).cloned()
+    }
+
+    /// The cloud terminates the instance (no-op once it is dying); returns
+    /// its state just before.
+    pub fn terminate(&self, id: &InstanceId) -> InstanceState {
+        self.move_to(id, InstanceState::ShuttingDown)
     }
 
     /// The cloud stops a running or booting instance.
     pub fn stop_instance(&self, id: &InstanceId) {
-        if matches!(
-            self.cloud_state(id),
-            InstanceState::Running | InstanceState::Pending
-        ) {
-            self.set_state(id, InstanceState::Stopping, true);
-        }
+        self.move_to(id, InstanceState::Stopping);
     }
 
     /// The cloud starts a stopped instance (same id, through `pending`).
     pub fn start_instance(&self, id: &InstanceId) {
-        if self.cloud_state(id) == InstanceState::Stopped {
-            self.set_state(id, InstanceState::Pending, true);
-        }
+        self.move_to(id, InstanceState::Pending);
     }
 
-    /// The latency and failure of the next control-plane request.
-    fn draw_cp(&self) -> (Duration, Option<CpError>) {
+    /// The latency and failure of the next control-plane request, and
+    /// whether a clean answer comes back with an unrecognized state.
+    fn draw_cp(&self) -> (Duration, Option<CpError>, bool) {
         let now = self.now();
         let mut cp = self.cp.borrow_mut();
         let (lo, hi) = cp.latency_ms;
@@ -338,7 +414,9 @@ impl Stage {
             0 => CpError::Transport("connection reset".to_owned()),
             _ => CpError::Status(503),
         });
-        (latency, failure)
+        let unrecognized =
+            cp.unrecognized_permille > 0 && cp.rng.random_range(0..1000) < cp.unrecognized_permille;
+        (latency, failure, unrecognized)
     }
 }
 
@@ -354,9 +432,10 @@ impl RealCloud {
                 InstanceState::NotFound,
                 (self.timing.reap_ms, self.timing.reap_ms),
             ),
-            InstanceState::Running | InstanceState::Stopped | InstanceState::NotFound => {
-                return at;
-            }
+            InstanceState::Running
+            | InstanceState::Stopped
+            | InstanceState::NotFound
+            | InstanceState::Unrecognized => return at,
         };
         let after = Duration::from_millis(if hi > lo {
             self.rng.random_range(lo..=hi)
@@ -375,16 +454,16 @@ impl RealCloud {
 /// guards is dropped by the reconciler's timeout before it completes.
 pub struct Abandon<'a> {
     stage: &'a Stage,
-    armed: Option<(&'static str, String, Option<Rec>)>,
+    armed: Option<(Call, String, Option<Rec>)>,
 }
 
 impl<'a> Abandon<'a> {
-    /// Arms the guard for call `what` about `about`; `write` is what to
-    /// record besides the event if the call is a flip's write.
-    pub fn new(stage: &'a Stage, what: &'static str, about: String, write: Option<Rec>) -> Self {
+    /// Arms the guard for `call` about `about`; `write` is what to record
+    /// besides the event if the call is the claim.
+    pub fn new(stage: &'a Stage, call: Call, about: String, write: Option<Rec>) -> Self {
         Self {
             stage,
-            armed: Some((what, about, write)),
+            armed: Some((call, about, write)),
         }
     }
 
@@ -396,8 +475,8 @@ impl<'a> Abandon<'a> {
 
 impl Drop for Abandon<'_> {
     fn drop(&mut self) {
-        if let Some((what, about, write)) = self.armed.take() {
-            self.stage.event(Event::Abandoned(what, about));
+        if let Some((call, about, write)) = self.armed.take() {
+            self.stage.event(Event::Abandoned { r: R, call, about });
             if let Some(write) = write {
                 self.stage.record(write);
             }
@@ -416,33 +495,31 @@ impl ControlPlane for StageCp {
         if let Some(ws) = stage.selected.borrow().get(instance) {
             stage.set_hot(ws);
         }
-        stage.event(Event::Probe(instance.clone()));
-        let guard = Abandon::new(stage, "probe", instance.to_string(), None);
-        let (latency, failure) = stage.draw_cp();
+        stage.event(Event::Probe {
+            r: R,
+            instance: instance.clone(),
+        });
+        let guard = Abandon::new(stage, Call::Probe, instance.to_string(), None);
+        let (latency, failure, unrecognized) = stage.draw_cp();
         let outbound = latency / 2;
         tokio::time::sleep(outbound).await;
         let state = stage.cloud_state(instance);
         tokio::time::sleep(latency - outbound).await;
         let truth = stage.cloud_state(instance);
+        let state = if unrecognized {
+            InstanceState::Unrecognized
+        } else {
+            state
+        };
         let answer = failure.map_or(Ok(state), Err);
         stage.event(Event::Answer {
+            r: R,
             instance: instance.clone(),
             answer: answer.clone().map_err(|e| e.to_string()),
             truth,
         });
         guard.done();
         answer
-    }
-}
-
-/// The offline handler: records the restart and hands it to the platform
-/// actor, which reprovisions the workspace shortly after.
-pub struct StageRestart(pub Rc<Stage>);
-
-impl OfflineHandler for StageRestart {
-    async fn on_offline(&self, id: &WorkspaceId) {
-        self.0.event(Event::Restart(id.clone()));
-        self.0.restarts.borrow_mut().push(id.clone());
     }
 }
 
@@ -464,11 +541,11 @@ pub struct Budget {
 
 impl PassObserver for Budget {
     fn pass_started(&mut self, pass: u64) {
-        self.stage.event(Event::PassStart(pass));
+        self.stage.event(Event::PassStart { r: R, n: pass });
     }
 
     fn pass_finished(&mut self, pass: u64, _report: &PassReport) {
-        self.stage.event(Event::PassEnd(pass));
+        self.stage.event(Event::PassEnd { r: R, n: pass });
         self.passes = pass + 1;
         if self.passes >= self.max_passes || self.stage.now() >= self.duration {
             self.cancel.cancel();

@@ -5,11 +5,11 @@ use std::rc::Rc;
 
 use pg_store::PgStore;
 use reconciler_core::{
-    Candidate, CandidateQuery, FlipGuard, InstanceId, RowView, Store, StoreError, WorkspaceId,
+    Candidate, CandidateQuery, Claim, InstanceId, RowView, Store, StoreError, WorkspaceId,
 };
-use sim::trace::{Event, FlipWrite, ReadKind};
+use sim::trace::{Call, Caller, Event, ReadKind};
 
-use super::stage::{Abandon, Rec, Seen, Stage, WriteEnd};
+use super::stage::{Abandon, R, Rec, Seen, Stage, WriteEnd};
 
 /// `PgStore`, recording into the stage.
 pub struct RecordingStore {
@@ -30,11 +30,11 @@ impl RecordingStore {
     ) -> Result<T, StoreError> {
         let stage = &*self.stage;
         stage.set_hot(id);
-        let name = match kind {
-            ReadKind::Resolve => "resolve",
-            ReadKind::Reconfirm => "reconfirm",
+        let which = match kind {
+            ReadKind::Resolve => Call::Resolve,
+            ReadKind::Reconfirm => Call::Reconfirm,
         };
-        let guard = Abandon::new(stage, name, id.to_string(), None);
+        let guard = Abandon::new(stage, which, id.to_string(), None);
         let result = call.await;
         match &result {
             Ok(v) => stage.record(Rec::Read {
@@ -42,43 +42,10 @@ impl RecordingStore {
                 ws: id.clone(),
                 seen: seen(v),
             }),
-            Err(_) => stage.event(Event::StoreFault(name, id.to_string())),
-        }
-        guard.done();
-        result
-    }
-
-    /// A flip's write: records how it ended; the row it met comes from the
-    /// audit.
-    async fn write<T>(
-        &self,
-        id: &WorkspaceId,
-        write: FlipWrite,
-        call: impl Future<Output = Result<T, StoreError>>,
-        matched: impl FnOnce(&T) -> Option<bool>,
-    ) -> Result<T, StoreError> {
-        let stage = &*self.stage;
-        stage.set_hot(id);
-        let start = stage.now();
-        let rec = |end| Rec::Write {
-            ws: id.clone(),
-            write: write.clone(),
-            start,
-            end,
-        };
-        let guard = Abandon::new(
-            stage,
-            "flip",
-            id.to_string(),
-            Some(rec(WriteEnd::Abandoned)),
-        );
-        let result = call.await;
-        match &result {
-            Ok(v) => stage.record(rec(WriteEnd::Done(matched(v)))),
-            Err(_) => {
-                stage.event(Event::StoreFault("flip", id.to_string()));
-                stage.record(rec(WriteEnd::Failed));
-            }
+            Err(_) => stage.event(Event::StoreFault {
+                by: Caller::Reconciler(R, which),
+                about: id.to_string(),
+            }),
         }
         guard.done();
         result
@@ -88,7 +55,7 @@ impl RecordingStore {
 impl Store for RecordingStore {
     async fn candidates(&self, query: &CandidateQuery) -> Result<Vec<Candidate>, StoreError> {
         let stage = &*self.stage;
-        let guard = Abandon::new(stage, "select", String::new(), None);
+        let guard = Abandon::new(stage, Call::Select, String::new(), None);
         let result = self.inner.candidates(query).await;
         match &result {
             Ok(rows) => {
@@ -97,9 +64,12 @@ impl Store for RecordingStore {
                     .map(|c| (c.id.clone(), c.instance.clone()))
                     .collect();
                 stage.selected(&seen);
-                stage.event(Event::Select(seen));
+                stage.event(Event::Select { r: R, rows: seen });
             }
-            Err(_) => stage.event(Event::StoreFault("select", String::new())),
+            Err(_) => stage.event(Event::StoreFault {
+                by: Caller::Reconciler(R, Call::Select),
+                about: String::new(),
+            }),
         }
         guard.done();
         result
@@ -122,23 +92,37 @@ impl Store for RecordingStore {
         .await
     }
 
-    async fn mark_offline(&self, id: &WorkspaceId) -> Result<(), StoreError> {
-        self.write(
-            id,
-            FlipWrite::Unconditional,
-            self.inner.mark_offline(id),
-            |()| None,
-        )
-        .await
-    }
-
-    async fn flip_if_unchanged(&self, guard: &FlipGuard) -> Result<bool, StoreError> {
-        self.write(
-            &guard.id,
-            FlipWrite::Guarded(guard.instance.clone()),
-            self.inner.flip_if_unchanged(guard),
-            |wrote| Some(*wrote),
-        )
-        .await
+    /// `hardened`'s claim: records how it ended; the row it met comes from
+    /// the audit.
+    async fn claim(&self, claim: &Claim) -> Result<bool, StoreError> {
+        let stage = &*self.stage;
+        stage.set_hot(&claim.id);
+        let start = stage.now();
+        let rec = |end| Rec::Claim {
+            ws: claim.id.clone(),
+            instance: claim.instance.clone(),
+            quiet_for: claim.quiet_for,
+            start,
+            end,
+        };
+        let guard = Abandon::new(
+            stage,
+            Call::Claim,
+            claim.id.to_string(),
+            Some(rec(WriteEnd::Abandoned)),
+        );
+        let result = self.inner.claim(claim).await;
+        match &result {
+            Ok(wrote) => stage.record(rec(WriteEnd::Done(*wrote))),
+            Err(_) => {
+                stage.event(Event::StoreFault {
+                    by: Caller::Reconciler(R, Call::Claim),
+                    about: claim.id.to_string(),
+                });
+                stage.record(rec(WriteEnd::Failed));
+            }
+        }
+        guard.done();
+        result
     }
 }
