@@ -441,16 +441,46 @@ async fn stress_hardened_on_the_fixed_platform_shows_no_violation() {
     assert!(figures.actor_writes >= 200, "{figures}");
 }
 
+/// Runs `variant` on the merged platform from `seed()` on, up to
+/// [`HARM_ATTEMPTS`] seeds, until a run shows harm; the last run's figures.
+///
+/// Why more than one run: which real-time interleavings happen depends on
+/// the machine's load (a run beside a busy test suite sees fewer restarts
+/// land on a booting instance), so one 13 s run shows harm almost always
+/// but not always. A broken harm rule shows none in any of them.
+async fn run_until_harm(variant: Variant, min_passes: u64) -> Figures {
+    let first = seed();
+    let mut figures = run(variant, PlatformMode::AsMerged, first).await;
+    for s in first + 1..first + HARM_ATTEMPTS {
+        assert!(figures.passes >= min_passes, "{figures}");
+        if figures.harm() >= 1 {
+            break;
+        }
+        figures = run(variant, PlatformMode::AsMerged, s).await;
+    }
+    assert!(figures.passes >= min_passes, "{figures}");
+    figures
+}
+
+/// Stress runs a variant on the merged platform may take to show harm.
+const HARM_ATTEMPTS: u64 = 4;
+
 #[tokio::test]
 async fn stress_pr2283_on_the_merged_platform_harms() {
-    let figures = run(Variant::Pr2283, PlatformMode::AsMerged, seed()).await;
-    assert!(figures.passes >= 10, "{figures}");
-    assert!(figures.harm() >= 1, "pr2283 under stress: {figures}");
+    let figures = run_until_harm(Variant::Pr2283, 10).await;
+    assert!(
+        figures.harm() >= 1,
+        "pr2283 under stress, {HARM_ATTEMPTS} seeds from {}: {figures}",
+        seed()
+    );
 }
 
 #[tokio::test]
 async fn stress_legacy_on_the_merged_platform_harms() {
-    let figures = run(Variant::Legacy, PlatformMode::AsMerged, seed()).await;
-    assert!(figures.passes >= 5, "{figures}");
-    assert!(figures.harm() >= 1, "legacy under stress: {figures}");
+    let figures = run_until_harm(Variant::Legacy, 5).await;
+    assert!(
+        figures.harm() >= 1,
+        "legacy under stress, {HARM_ATTEMPTS} seeds from {}: {figures}",
+        seed()
+    );
 }
