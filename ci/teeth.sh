@@ -41,6 +41,7 @@ rows="$out/rows.tsv"
 table() {
   python3 - "$rows" <<'EOF'
 import json, sys
+from collections import Counter
 
 def matches(label, expect):
     return any(label == e or label.split("/")[0] == e for e in expect.split("|"))
@@ -60,13 +61,15 @@ for line in open(sys.argv[1]):
     else:
         by_explore = f"no ({explore['summary']['seeds']} seeds, {secs} s)"
     corpus = json.load(open(f"{d}/corpus.json"))
-    files = []
-    for run in corpus["runs"]:
-        if not run["met"]:
-            labels.extend(run["violations"])
-            seen = ", ".join(sorted(set(run["violations"]))) or "none"
-            files.append(f"{run['file'].removeprefix('scenarios/')} ({seen})")
-    by_corpus = "; ".join(files) or "no"
+    files = sorted({run["file"].removeprefix("scenarios/") for run in corpus["runs"] if not run["met"]})
+    seen = Counter(l for run in corpus["runs"] if not run["met"] for l in set(run["violations"]))
+    labels.extend(seen)
+    if files:
+        shown = ", ".join(files[:2]) + (", …" if len(files) > 2 else "")
+        kinds = ", ".join(f"{l} ×{n}" for l, n in sorted(seen.items()))
+        by_corpus = f"{len(files)} files ({shown}): {kinds or 'no violation'}"
+    else:
+        by_corpus = "no"
     if corpus["sections_not_met"]:
         by_corpus += f" (+{corpus['sections_not_met']} explore/exhaustive sections)"
     if not labels:
@@ -142,7 +145,7 @@ for patch in "${patches[@]}"; do
     echo "teeth: $name: sim failed to run (explore exit $explore_rc, run exit $corpus_rc); see $dir" >&2
     exit 2
   fi
-  secs=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.0f", b - a }')
+  secs=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.1f", b - a }')
   printf '%s\t%s\t%s\t%s\n' "$name" "$expect" "$dir" "$secs" >>"$rows"
 done
 
