@@ -58,6 +58,11 @@
 #                                when a shard is missing (and appends the report
 #                                to $GITHUB_STEP_SUMMARY when set)
 #
+# Not part of the full run nor of the nightly: `ci/teeth.sh` (hand-written
+# mutants of `hardened`, each of which `sim explore` or the corpus must catch
+# by the rule it breaks; a release rebuild per mutant) and `ci/mutants.sh`
+# (cargo-mutants over reconciler-core's own tests); see docs/mutation.md.
+#
 # Postgres for the tests (`test` and the full run): DATABASE_URL if set, else
 # the testcontainers image named by RECONCILER_SIM_PG_IMAGE, else, with
 # Docker, the image ci/postgres-image.sh builds locally (no registry needed).

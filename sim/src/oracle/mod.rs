@@ -292,13 +292,14 @@ impl Observer for Oracle {
                             instance: instance.clone(),
                             before: before.clone(),
                             wrote: *wrote,
+                            spent: false,
                         },
                     );
                 }
             }
             Event::Flip { r, ws, proven, row } => {
                 let mut found = Vec::new();
-                if let Some(pass) = self.passes.get(r) {
+                if let Some(pass) = self.passes.get_mut(r) {
                     let flip = safety::Flip {
                         at,
                         entry: idx,
@@ -307,6 +308,9 @@ impl Observer for Oracle {
                         row: row.as_ref(),
                     };
                     safety::judge(self.variant, pass, &flip, &mut found);
+                    if let Some(claim) = pass.claims.get_mut(ws) {
+                        claim.spent = true;
+                    }
                 }
                 self.harm.flip(ws, at, idx, &self.rules, &mut found);
                 self.flipped_at.insert(ws.clone(), at);
@@ -410,4 +414,99 @@ fn failed_call(pass: &mut Pass, call: Call, about: &str, cut: bool) {
 /// writes it.
 fn millis(at: Duration) -> i64 {
     i64::try_from(at.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use reconciler_core::{InstanceId, Row};
+
+    use super::*;
+
+    fn rules() -> Rules {
+        Rules {
+            pass_deadline: Duration::from_secs(45),
+            overrun_tolerance: Duration::from_secs(1),
+            per_row_cost: Duration::from_secs(1),
+            limit: 100,
+            liveness_slack: 1,
+            fixed_liveness_bound: None,
+            storm_bound: 3,
+        }
+    }
+
+    /// A `hardened` pass over one dead row: selected, proven terminated,
+    /// claimed; then `flips` calls of the offline handler on that claim.
+    fn claimed_then_flipped(flips: usize) -> Vec<Violation> {
+        let r = Replica(0);
+        let ws = WorkspaceId::from("ws-1");
+        let i = InstanceId::from("i-1");
+        let row = Row {
+            id: ws.clone(),
+            status: Status::Online,
+            instance: Some(i.clone()),
+            runtime: None,
+            updated_at: 0,
+        };
+        let claimed = Row {
+            status: Status::Offline,
+            ..row.clone()
+        };
+        let mut events = vec![
+            Event::Fleet {
+                row: row.clone(),
+                state: Some(InstanceState::Terminated),
+            },
+            Event::PassStart { r, n: 1 },
+            Event::Select {
+                r,
+                rows: vec![(ws.clone(), Some(i.clone()))],
+            },
+            Event::Probe {
+                r,
+                instance: i.clone(),
+            },
+            Event::Answer {
+                r,
+                instance: i.clone(),
+                answer: Ok(InstanceState::Terminated),
+                truth: InstanceState::Terminated,
+            },
+            Event::Claim {
+                r,
+                ws: ws.clone(),
+                instance: i.clone(),
+                quiet_for: None,
+                before: Some(row),
+                wrote: true,
+            },
+        ];
+        events.extend((0..flips).map(|_| Event::Flip {
+            r,
+            ws: ws.clone(),
+            proven: Some(i.clone()),
+            row: Some(claimed.clone()),
+        }));
+        let mut oracle = Oracle::new(rules(), Variant::Hardened);
+        for (n, event) in events.into_iter().enumerate() {
+            let at = Duration::from_millis(u64::try_from(n).unwrap_or(u64::MAX));
+            oracle.observe(&Entry { at, event });
+        }
+        oracle.finish(Duration::from_secs(1))
+    }
+
+    #[test]
+    fn one_matched_claim_licenses_one_restart() {
+        // The flip-twice mutant of `hardened` (ci/mutants/) called the
+        // offline handler twice after one matched claim; on the fixed
+        // platform the second restart is refused, so only this rule sees it.
+        assert_eq!(claimed_then_flipped(1), Vec::new());
+        let found = claimed_then_flipped(2);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].sub, Sub::NoClaim);
+        assert!(
+            found[0].detail.contains("second restart"),
+            "{}",
+            found[0].detail
+        );
+    }
 }

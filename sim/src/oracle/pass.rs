@@ -37,6 +37,9 @@ pub struct Claim {
     pub before: Option<Row>,
     /// Whether it wrote.
     pub wrote: bool,
+    /// Whether an offline-handler call of this pass has already used it:
+    /// one claim licenses one restart.
+    pub spent: bool,
 }
 
 /// Ground truth at a pass start, for the liveness check.

@@ -107,8 +107,10 @@ pub fn judge(variant: Variant, pass: &Pass, flip: &Flip, out: &mut Vec<Violation
 ///   and the captured, non-empty instance: `no_reconfirm` when there was no
 ///   re-confirm, `reconfirm_disagreed` when it returned anything else;
 /// * `hardened`: a claim of W guarded on the instance handed to the
-///   handler wrote a row: `no_claim` when there was none on that instance,
-///   `claim_not_matched` when it wrote nothing.
+///   handler wrote a row, and no earlier call of the pass used it (one
+///   claim licenses one restart): `no_claim` when there was none on that
+///   instance or an earlier call used it, `claim_not_matched` when it wrote
+///   nothing.
 fn unlicensed_restart(protocol: Protocol, pass: &Pass, flip: &Flip) -> Option<Violation> {
     let ws = flip.ws;
     let fail = |sub: Sub, detail: String, mut evidence: Vec<u64>| {
@@ -117,7 +119,15 @@ fn unlicensed_restart(protocol: Protocol, pass: &Pass, flip: &Flip) -> Option<Vi
     };
     if protocol == Protocol::Claim {
         return match pass.claims.get(ws) {
-            Some(c) if Some(&c.instance) == flip.proven && c.wrote => None,
+            Some(c) if Some(&c.instance) == flip.proven && c.wrote && !c.spent => None,
+            Some(c) if Some(&c.instance) == flip.proven && c.wrote => fail(
+                Sub::NoClaim,
+                format!(
+                    "a second restart requested on the one claim at {}: each restart needs a claim of its own",
+                    fmt_time(c.at)
+                ),
+                vec![c.entry],
+            ),
             Some(c) if Some(&c.instance) == flip.proven => fail(
                 Sub::ClaimNotMatched,
                 format!(
