@@ -151,7 +151,12 @@ pub fn child(run: MemoryRun, seeds: u64, jobs: NonZeroUsize) -> Exit {
                 start_seed: 0,
                 seeds: Some(seeds),
                 shard: Shard::ALL,
-                overrides: crate::director::Overrides::default(),
+                // The README's main command (on the merged platform it
+                // would stop at the platform's own races within a few seeds).
+                overrides: crate::director::Overrides {
+                    platform: crate::world::PlatformMode::Hardened,
+                    ..Default::default()
+                },
                 find: Find::default(),
             };
             let options = Options {
@@ -266,7 +271,7 @@ impl fmt::Display for Memory {
         for c in &self.children {
             let what = match c.run {
                 MemoryRun::Explore => format!(
-                    "`sim explore --jobs {}` ({} seeds of hardened, passes drawn per seed)",
+                    "`sim explore --platform hardened --jobs {}` ({} seeds of hardened, passes drawn per seed)",
                     self.jobs,
                     thousands(c.work)
                 ),
