@@ -74,8 +74,10 @@ const MAX_PASSES: u64 = 40;
 /// Workspaces at the start.
 const FLEET: usize = 20;
 /// Passes beyond the capacity bound before a dead row counts as missed
-/// (the simulator grants 1): see where the rules are made.
-const LIVENESS_SLACK: u64 = 4;
+/// (the simulator grants 1): see where the rules are made. With the whole
+/// 20-row fleet in scope and 2 rows per pass the bound is 20 passes of a
+/// run's ~30, so a row dead from the start that is never reached shows.
+const LIVENESS_SLACK: u64 = 10;
 /// `2xx` answers with an empty or unknown `state`, per thousand probes: an
 /// answer the merged client misreads on a healthy instance (issue #11's
 /// control-plane vocabulary). A run makes 120–240 probes.
@@ -353,8 +355,9 @@ async fn run(variant: Variant, mode: PlatformMode, seed: u64) -> Figures {
     // Real time on a shared machine: a pass may be descheduled for a while
     // after its deadline through no fault of its own, and a starved pass
     // reaches fewer rows than the worst per-row cost says (seen twice in
-    // ~60 runs, both while a build loaded the machine: `missed_dead` on a
-    // row reached a few passes late). A row the reconciler never reaches
+    // ~60 runs while a build loaded the machine, and again with slack 4
+    // beside the conformance test, as the suite runs it: `missed_dead` on
+    // a row reached a few passes late). A row the reconciler never reaches
     // still shows within a run's ~30 passes.
     rules.overrun_tolerance = Duration::from_millis(250);
     rules.liveness_slack = LIVENESS_SLACK;
