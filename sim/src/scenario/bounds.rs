@@ -82,7 +82,7 @@ fn counts(out: &mut Vec<(Pos, String)>, s: &Scenario) {
             out.push((
                 p.at,
                 format!(
-                    "{} (a simulated day at the default 60s interval)",
+                    "{} (a simulated week at the default 60s interval)",
                     over("passes", p.value, MAX_PASSES)
                 ),
             ));
