@@ -107,21 +107,7 @@ impl FlowCtx {
         }
         let latency = self.sh.platform_db_latency();
         tokio::time::sleep(latency).await;
-        let out = {
-            let mut world = self.sh.world.borrow_mut();
-            let now = world.flush();
-            let (out, effect) = op(&mut world, now);
-            world.trace.push(
-                now,
-                Event::Step {
-                    flow: self.flow,
-                    step,
-                    ws: self.ws.clone(),
-                    effect,
-                },
-            );
-            out
-        };
+        let out = self.apply(step, op);
         self.hook(Hook::after(point));
         Ok(out)
     }
@@ -166,6 +152,25 @@ impl FlowCtx {
         .await
     }
 
+    /// `op` on an up-to-date world and the step's event, at one instant:
+    /// what a database step and a control-plane step share once their
+    /// latency has passed.
+    fn apply<T>(&self, step: Step, op: impl FnOnce(&mut World, Duration) -> (T, Effect)) -> T {
+        let mut world = self.sh.world.borrow_mut();
+        let now = world.flush();
+        let (out, effect) = op(&mut world, now);
+        world.trace.push(
+            now,
+            Event::Step {
+                flow: self.flow,
+                step,
+                ws: self.ws.clone(),
+                effect,
+            },
+        );
+        out
+    }
+
     /// A control-plane request: hook, the partition (if any) holds it,
     /// latency, `op` on an up-to-date world, the step's event, hook.
     async fn cp<T>(&self, step: Step, op: impl FnOnce(&mut World, Duration) -> (T, Effect)) -> T {
@@ -174,21 +179,7 @@ impl FlowCtx {
         self.sh.wait_out_partition().await;
         let latency = self.sh.platform_cp_latency();
         tokio::time::sleep(latency).await;
-        let out = {
-            let mut world = self.sh.world.borrow_mut();
-            let now = world.flush();
-            let (out, effect) = op(&mut world, now);
-            world.trace.push(
-                now,
-                Event::Step {
-                    flow: self.flow,
-                    step,
-                    ws: self.ws.clone(),
-                    effect,
-                },
-            );
-            out
-        };
+        let out = self.apply(step, op);
         self.hook(Hook::after(point));
         out
     }
