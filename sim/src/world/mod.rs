@@ -431,7 +431,8 @@ pub fn millis(at: Duration) -> i64 {
     i64::try_from(at.as_millis()).unwrap_or(i64::MAX)
 }
 
-#[cfg(test)]
+// Only where debug assertions are on: the check it tests is one.
+#[cfg(all(test, debug_assertions))]
 mod tests {
     use super::*;
     use crate::seed::child_rng;
@@ -440,7 +441,6 @@ mod tests {
     /// Scheduling behind what the world already applied would apply it out
     /// of time order; the test profile catches the scheduler doing so.
     #[test]
-    #[cfg(debug_assertions)]
     #[should_panic(expected = "which is already applied")]
     fn scheduling_into_the_applied_past_is_caught() {
         let rt = crate::run::sim_runtime();
