@@ -10,7 +10,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use reconciler_core::{
-    Candidate, CandidateQuery, Claim, InstanceId, RowView, Status, Store, StoreError, WorkspaceId,
+    Candidate, CandidateQuery, Claim, InstanceId, Row, RowView, Status, Store, StoreError,
+    WorkspaceId,
 };
 
 use crate::abandon::Abandon;
@@ -65,8 +66,48 @@ impl SimStore {
     }
 }
 
-/// True when the claim's guard holds for the row as it is at `now`.
-fn claim_matches(world: &World, claim: &Claim, now: Duration) -> bool {
+/// Records the reconciler's read of row `id` at `now`, with the row as the
+/// simulated table holds it, and returns `answer` of that row: both backends
+/// trace a read alike (the Postgres one then checks the database's answer
+/// against this one).
+pub(crate) fn traced_read<T>(
+    w: &mut World,
+    now: Duration,
+    r: Replica,
+    kind: ReadKind,
+    id: &WorkspaceId,
+    answer: impl FnOnce(Option<&Row>) -> T,
+) -> T {
+    let row = w.table.get(id).cloned();
+    let value = answer(row.as_ref());
+    w.trace.push(
+        now,
+        Event::Read {
+            r,
+            kind,
+            ws: id.clone(),
+            row,
+        },
+    );
+    value
+}
+
+/// What the re-confirm read answers for `row`: its status and instance id,
+/// NULL read as the empty string (as `COALESCE(instance_id, '')` does).
+pub(crate) fn reconfirm_view(row: Option<&Row>) -> Option<RowView> {
+    row.map(|row| RowView {
+        status: row.status.clone(),
+        instance: row
+            .instance
+            .clone()
+            .unwrap_or_else(|| InstanceId(String::new())),
+    })
+}
+
+/// True when the claim's guard holds for the row as it is at `now`: the
+/// simulated table's answer to `hardened`'s guarded write, which the
+/// Postgres backend also asks to check what the database answered.
+pub(crate) fn claim_matches(world: &World, claim: &Claim, now: Duration) -> bool {
     world.table.get(&claim.id).is_some_and(|r| {
         !claim.instance.0.is_empty()
             && r.instance.as_ref() == Some(&claim.instance)
@@ -96,24 +137,7 @@ impl Store for SimStore {
     async fn reconfirm(&self, id: &WorkspaceId) -> Result<Option<RowView>, StoreError> {
         let r = self.replica;
         self.call(Point::Reconfirm, Call::Reconfirm, Some(id), |w, now| {
-            let row = w.table.get(id).cloned();
-            let view = row.as_ref().map(|row| RowView {
-                status: row.status.clone(),
-                instance: row
-                    .instance
-                    .clone()
-                    .unwrap_or_else(|| InstanceId(String::new())),
-            });
-            w.trace.push(
-                now,
-                Event::Read {
-                    r,
-                    kind: ReadKind::Reconfirm,
-                    ws: id.clone(),
-                    row,
-                },
-            );
-            view
+            traced_read(w, now, r, ReadKind::Reconfirm, id, reconfirm_view)
         })
         .await
     }
@@ -121,21 +145,9 @@ impl Store for SimStore {
     async fn resolve_instance(&self, id: &WorkspaceId) -> Result<Option<InstanceId>, StoreError> {
         let r = self.replica;
         self.call(Point::Resolve, Call::Resolve, Some(id), |w, now| {
-            let row = w.table.get(id).cloned();
-            let instance = row
-                .as_ref()
-                .and_then(|r| r.instance.clone())
-                .filter(|i| !i.0.is_empty());
-            w.trace.push(
-                now,
-                Event::Read {
-                    r,
-                    kind: ReadKind::Resolve,
-                    ws: id.clone(),
-                    row,
-                },
-            );
-            instance
+            traced_read(w, now, r, ReadKind::Resolve, id, |row| {
+                row.and_then(Row::live_instance).cloned()
+            })
         })
         .await
     }

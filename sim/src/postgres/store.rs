@@ -29,6 +29,7 @@ use sqlx::PgPool;
 use crate::abandon::Abandon;
 use crate::hook::{Hook, Point};
 use crate::shared::Shared;
+use crate::store::{claim_matches, reconfirm_view, traced_read};
 use crate::trace::{Call, Caller, Event, ReadKind, Replica};
 use crate::world::{Change, World, millis};
 
@@ -151,15 +152,7 @@ impl PgBackedStore {
     /// is a divergence.
     fn claimed(&self, world: &mut World, at: Duration, claim: &Claim, wrote: bool) {
         let before = world.table.get(&claim.id).cloned();
-        let model_writes = before.as_ref().is_some_and(|r| {
-            !claim.instance.0.is_empty()
-                && r.instance.as_ref() == Some(&claim.instance)
-                && matches!(r.status, Status::Online | Status::Degraded)
-                && r.runtime.as_deref() != Some("external")
-                && claim
-                    .quiet_for
-                    .is_none_or(|q| r.updated_at <= millis(at).saturating_sub(millis(q)))
-        });
+        let model_writes = claim_matches(world, claim, at);
         if model_writes != wrote {
             self.diverged(format!(
                 "claim of {} on {}: Postgres wrote={wrote}, the simulated table {}",
@@ -254,25 +247,12 @@ impl Store for PgBackedStore {
             Some(id),
             self.store.reconfirm(id),
             |w, at, view| {
-                let row = w.table.get(id).cloned();
-                let model = row.as_ref().map(|r| RowView {
-                    status: r.status.clone(),
-                    instance: r.instance.clone().unwrap_or_else(|| InstanceId(String::new())),
-                });
+                let model = traced_read(w, at, r, ReadKind::Reconfirm, id, reconfirm_view);
                 if &model != view {
                     self.diverged(format!(
                         "re-confirm of {id} at {at:?}: Postgres returned {view:?}, the simulated table {model:?}"
                     ));
                 }
-                w.trace.push(
-                    at,
-                    Event::Read {
-                        r,
-                        kind: ReadKind::Reconfirm,
-                        ws: id.clone(),
-                        row,
-                    },
-                );
             },
         )
         .await
@@ -286,22 +266,14 @@ impl Store for PgBackedStore {
             Some(id),
             self.store.resolve_instance(id),
             |w, at, instance| {
-                let row = w.table.get(id).cloned();
-                let model = row.as_ref().and_then(|r| r.live_instance().cloned());
+                let model = traced_read(w, at, r, ReadKind::Resolve, id, |row| {
+                    row.and_then(Row::live_instance).cloned()
+                });
                 if &model != instance {
                     self.diverged(format!(
                         "instance lookup of {id} at {at:?}: Postgres returned {instance:?}, the simulated table {model:?}"
                     ));
                 }
-                w.trace.push(
-                    at,
-                    Event::Read {
-                        r,
-                        kind: ReadKind::Resolve,
-                        ws: id.clone(),
-                        row,
-                    },
-                );
             },
         )
         .await
