@@ -36,25 +36,49 @@ impl ControlPlane for SimCp {
     async fn instance_state(&self, instance: &InstanceId) -> Result<InstanceState, CpError> {
         let shared = &self.shared;
         let r = self.replica;
-        // The row that currently records this instance, so that actors at
-        // this request's hooks can aim at the workspace it concerns.
-        let ws = holder(shared, instance);
-        shared.hook(Hook::before(Point::Probe), ws.as_ref());
-        shared.world.borrow_mut().record(Event::Probe {
-            r,
-            instance: instance.clone(),
-        });
-        let guard = Abandon::new(shared, r, Call::Probe, &instance.0);
+        let (ws, guard) = begin_probe(shared, r, instance);
         let decided = serve(shared, instance, ws.as_ref()).await;
         if decided == Err(CpFailure::SlowBody) {
             tokio::time::sleep(SLOW_BODY).await;
         }
         let answer = in_process(decided);
-        record_answer(shared, r, instance, &answer);
-        guard.done();
-        shared.hook(Hook::after(Point::Answer), ws.as_ref());
+        end_probe(shared, r, instance, ws.as_ref(), guard, &answer);
         answer
     }
+}
+
+/// The start of a control-plane request as both network modes trace it:
+/// the `before probe` hook, aimed at the workspace whose row holds the
+/// instance (returned for the hooks that follow, so that actors can aim at
+/// the workspace the request concerns), the probe event, and the guard that
+/// records the request as abandoned if the reconciler drops it.
+pub(crate) fn begin_probe<'a>(
+    shared: &'a Rc<Shared>,
+    r: Replica,
+    instance: &'a InstanceId,
+) -> (Option<WorkspaceId>, Abandon<'a>) {
+    let ws = holder(shared, instance);
+    shared.hook(Hook::before(Point::Probe), ws.as_ref());
+    shared.world.borrow_mut().record(Event::Probe {
+        r,
+        instance: instance.clone(),
+    });
+    (ws, Abandon::new(shared, r, Call::Probe, &instance.0))
+}
+
+/// The end of a request [`begin_probe`] started: the answer beside the
+/// truth at its arrival, the guard disarmed, the `after answer` hook.
+pub(crate) fn end_probe(
+    shared: &Rc<Shared>,
+    r: Replica,
+    instance: &InstanceId,
+    ws: Option<&WorkspaceId>,
+    guard: Abandon<'_>,
+    answer: &Result<InstanceState, CpError>,
+) {
+    record_answer(shared, r, instance, answer);
+    guard.done();
+    shared.hook(Hook::after(Point::Answer), ws);
 }
 
 /// The workspace whose row records `instance` now, if any.
@@ -64,7 +88,7 @@ pub(crate) fn holder(shared: &Shared, instance: &InstanceId) -> Option<Workspace
 }
 
 /// Records the answer the reconciler got next to the truth at its arrival.
-pub(crate) fn record_answer(
+fn record_answer(
     shared: &Shared,
     r: Replica,
     instance: &InstanceId,

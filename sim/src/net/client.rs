@@ -9,11 +9,9 @@ use cp_http::{ClientConfig, Connect, HttpControlPlane};
 use reconciler_core::{ControlPlane, CpError, InstanceId, InstanceState};
 
 use super::{CP, PORT};
-use crate::abandon::Abandon;
-use crate::control_plane::{holder, record_answer};
-use crate::hook::{Hook, Point};
+use crate::control_plane::{begin_probe, end_probe};
 use crate::shared::Shared;
-use crate::trace::{Call, Event, Replica};
+use crate::trace::Replica;
 
 /// Connections to the control plane's turmoil host.
 pub(crate) struct TurmoilConnect;
@@ -50,17 +48,9 @@ impl ControlPlane for NetCp {
     async fn instance_state(&self, instance: &InstanceId) -> Result<InstanceState, CpError> {
         let shared = &self.shared;
         let r = self.replica;
-        let ws = holder(shared, instance);
-        shared.hook(Hook::before(Point::Probe), ws.as_ref());
-        shared.world.borrow_mut().record(Event::Probe {
-            r,
-            instance: instance.clone(),
-        });
-        let guard = Abandon::new(shared, r, Call::Probe, &instance.0);
+        let (ws, guard) = begin_probe(shared, r, instance);
         let answer = self.http.instance_state(instance).await;
-        record_answer(shared, r, instance, &answer);
-        guard.done();
-        shared.hook(Hook::after(Point::Answer), ws.as_ref());
+        end_probe(shared, r, instance, ws.as_ref(), guard, &answer);
         answer
     }
 }
