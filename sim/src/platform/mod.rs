@@ -11,17 +11,18 @@
 //! Where the simulation cannot do what the platform does, or where the
 //! reference is silent, `docs/decisions.md` says what was assumed.
 
+mod coalescing;
 mod flow;
 mod offline;
 mod provision;
 pub mod restart;
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use reconciler_core::{InstanceId, WorkspaceId};
 
+pub use coalescing::Coalescing;
 pub use flow::{FlowCtx, StopTarget};
 pub use offline::SimOffline;
 pub use provision::{Guard, Then, provision, then};
@@ -32,20 +33,10 @@ use crate::seed::SimRng;
 use crate::shared::Shared;
 use crate::trace::{Cause, Event, FlowId, Replica};
 
-/// `RestartByID`'s coalescing entry for one workspace in one process; it
-/// exists while a cycle runs.
-#[derive(Clone, Debug, Default)]
-struct Coalescing {
-    running: bool,
-    pending: bool,
-    /// The instance the latest request named (hardened platform only).
-    proven: Option<InstanceId>,
-}
-
 /// The platform's per-run state: each replica's coalescing map, the flow
 /// counter, and the randomness of its own calls.
 pub struct Platform {
-    restarts: RefCell<BTreeMap<(Replica, WorkspaceId), Coalescing>>,
+    restarts: RefCell<Coalescing<(Replica, WorkspaceId)>>,
     next_flow: Cell<u32>,
     rng: RefCell<SimRng>,
 }
@@ -56,7 +47,7 @@ impl Platform {
     /// reconciler's draws).
     pub fn new(rng: SimRng) -> Self {
         Self {
-            restarts: RefCell::new(BTreeMap::new()),
+            restarts: RefCell::new(Coalescing::default()),
             next_flow: Cell::new(1),
             rng: RefCell::new(rng),
         }
@@ -91,18 +82,12 @@ pub fn start(sh: &Rc<Shared>, cause: Cause, action: Action) {
 /// requests make at most 2 cycles. Coalescing is per process: two replicas
 /// never coalesce with each other.
 pub fn request_restart(sh: &Rc<Shared>, r: Replica, ws: &WorkspaceId, proven: Option<&InstanceId>) {
-    let started = {
-        let mut map = sh.platform.restarts.borrow_mut();
-        let c = map.entry((r, ws.clone())).or_default();
-        c.pending = true;
-        c.proven = proven.cloned();
-        if c.running {
-            None
-        } else {
-            c.running = true;
-            Some(sh.platform.next_flow())
-        }
-    };
+    let started = sh
+        .platform
+        .restarts
+        .borrow_mut()
+        .request(&(r, ws.clone()), proven)
+        .then(|| sh.platform.next_flow());
     sh.world.borrow_mut().record(Event::RestartRequested {
         r,
         ws: ws.clone(),
@@ -116,21 +101,12 @@ pub fn request_restart(sh: &Rc<Shared>, r: Replica, ws: &WorkspaceId, proven: Op
 async fn restart_loop(sh: Rc<Shared>, r: Replica, ws: WorkspaceId, first: FlowId) {
     let mut id = Some(first);
     loop {
-        let proven = {
-            let mut map = sh.platform.restarts.borrow_mut();
-            let key = (r, ws.clone());
-            let c = map
-                .get_mut(&key)
-                .expect("a running restart keeps its coalescing entry");
-            if !c.pending {
-                // Not running any more: the entry goes, so the map holds
-                // only the restarts in flight.
-                map.remove(&key);
-                break;
-            }
-            c.pending = false;
-            c.proven.clone()
-        };
+        let next = sh
+            .platform
+            .restarts
+            .borrow_mut()
+            .next_cycle(&(r, ws.clone()));
+        let Some(proven) = next else { break };
         let flow = id.take().unwrap_or_else(|| sh.platform.next_flow());
         let ctx = FlowCtx::begin(
             &sh,
@@ -145,6 +121,7 @@ async fn restart_loop(sh: Rc<Shared>, r: Replica, ws: WorkspaceId, first: FlowId
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::time::Duration;
 
     use reconciler_core::{InstanceState, Row, Status};

@@ -28,13 +28,13 @@
 //! audit, paired by transaction id (see `history`).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
 use pg_store::world;
 use reconciler_core::{InstanceId, InstanceState, OfflineHandler, Row, Status, WorkspaceId};
 use sim::hook::{Flow, Step};
+use sim::platform::Coalescing;
 use sim::trace::{Caller, Cause, Effect, Event, FlowId, FlowRef, Refusal};
 use sim::world::PlatformMode;
 use sqlx::{AssertSqlSafe, PgPool};
@@ -51,22 +51,12 @@ pub const PLATFORM_APPLICATION_NAME: &str = "adv-platform";
 /// configuration.
 const RESTART_WAIT: Duration = Duration::from_millis(100);
 
-/// `RestartByID`'s coalescing entry for one workspace; it exists while a
-/// cycle runs.
-#[derive(Default)]
-struct Coalescing {
-    running: bool,
-    pending: bool,
-    /// The instance the latest request named (hardened platform only).
-    proven: Option<InstanceId>,
-}
-
 /// The platform of one stress run.
 pub struct Platform {
     stage: Rc<Stage>,
     pool: PgPool,
     mode: PlatformMode,
-    restarts: RefCell<BTreeMap<WorkspaceId, Coalescing>>,
+    restarts: RefCell<Coalescing<WorkspaceId>>,
     tasks: RefCell<Vec<JoinHandle<()>>>,
 }
 
@@ -78,7 +68,7 @@ impl Platform {
             stage,
             pool,
             mode,
-            restarts: RefCell::new(BTreeMap::new()),
+            restarts: RefCell::new(Coalescing::default()),
             tasks: RefCell::new(Vec::new()),
         }
     }
@@ -86,18 +76,11 @@ impl Platform {
     /// `RestartByID(ws)`: sets `pending`; starts a cycle loop unless one is
     /// running.
     fn request_restart(self: &Rc<Self>, ws: &WorkspaceId, proven: Option<&InstanceId>) {
-        let started = {
-            let mut map = self.restarts.borrow_mut();
-            let c = map.entry(ws.clone()).or_default();
-            c.pending = true;
-            c.proven = proven.cloned();
-            if c.running {
-                None
-            } else {
-                c.running = true;
-                Some(self.stage.next_flow())
-            }
-        };
+        let started = self
+            .restarts
+            .borrow_mut()
+            .request(ws, proven)
+            .then(|| self.stage.next_flow());
         self.stage.event(Event::RestartRequested {
             r: R,
             ws: ws.clone(),
@@ -127,18 +110,8 @@ impl Platform {
 async fn restart_loop(p: Rc<Platform>, ws: WorkspaceId, first: FlowId) {
     let mut id = Some(first);
     loop {
-        let proven = {
-            let mut map = p.restarts.borrow_mut();
-            let c = map
-                .get_mut(&ws)
-                .expect("a running restart keeps its coalescing entry");
-            if !c.pending {
-                map.remove(&ws);
-                break;
-            }
-            c.pending = false;
-            c.proven.clone()
-        };
+        let next = p.restarts.borrow_mut().next_cycle(&ws);
+        let Some(proven) = next else { break };
         let flow = id.take().unwrap_or_else(|| p.stage.next_flow());
         let ctx = FlowCtx::begin(&p, flow, Flow::Restart, ws.clone(), Cause::Flip(R));
         let refused = match p.mode {
@@ -416,20 +389,34 @@ async fn restart_as_merged(ctx: &FlowCtx) -> Result<(), Refusal> {
 }
 
 async fn restart_hardened(ctx: &FlowCtx, proven: Option<&InstanceId>) -> Result<(), Refusal> {
+    let claimed = claim_then_stop(
+        ctx,
+        "status = 'provisioning'",
+        "status IN ('online', 'degraded', 'offline') \
+         AND COALESCE(runtime, '') <> 'external' \
+         AND ($2::text IS NULL OR instance_id = $2)",
+        &[proven.map(|i| i.0.as_str())],
+    )
+    .await?;
+    ctx.provision(Guard::Claimed(claimed)).await
+}
+
+/// The hardened platform's first steps: the guarded claim of the row, then
+/// a Stop of the instance the claim saw (never whatever the row holds by
+/// then); returns that instance. A claim that matches no row refuses.
+async fn claim_then_stop(
+    ctx: &FlowCtx,
+    set: &str,
+    guard: &str,
+    binds: &[Option<&str>],
+) -> Result<Option<InstanceId>, Refusal> {
     let row = ctx
-        .write(
-            Step::Claim,
-            "status = 'provisioning'",
-            "status IN ('online', 'degraded', 'offline') \
-             AND COALESCE(runtime, '') <> 'external' \
-             AND ($2::text IS NULL OR instance_id = $2)",
-            &[proven.map(|i| i.0.as_str())],
-        )
+        .write(Step::Claim, set, guard, binds)
         .await?
         .ok_or(Refusal::ClaimLost)?;
     ctx.stop(Step::Stop, StopTarget::Instance(row.instance.clone()))
         .await;
-    ctx.provision(Guard::Claimed(row.instance)).await
+    Ok(row.instance)
 }
 
 /// The owner's and the platform's other flows, as an actor starts them.
@@ -477,18 +464,14 @@ pub async fn owner(p: &Rc<Platform>, which: OwnerFlow, ws: WorkspaceId) {
 
 async fn manual_restart(ctx: &FlowCtx, hardened: bool) -> Result<(), Refusal> {
     if hardened {
-        let row = ctx
-            .write(
-                Step::Claim,
-                "status = 'provisioning'",
-                "status NOT IN ('provisioning', 'hibernating', 'removed')",
-                &[],
-            )
-            .await?
-            .ok_or(Refusal::ClaimLost)?;
-        ctx.stop(Step::Stop, StopTarget::Instance(row.instance.clone()))
-            .await;
-        return ctx.provision(Guard::Claimed(row.instance)).await;
+        let claimed = claim_then_stop(
+            ctx,
+            "status = 'provisioning'",
+            "status NOT IN ('provisioning', 'hibernating', 'removed')",
+            &[],
+        )
+        .await?;
+        return ctx.provision(Guard::Claimed(claimed)).await;
     }
     ctx.read(Step::Read, "TRUE").await?.ok_or(Refusal::NoRow)?;
     ctx.stop(Step::Stop, StopTarget::Workspace).await;
@@ -499,17 +482,13 @@ async fn manual_restart(ctx: &FlowCtx, hardened: bool) -> Result<(), Refusal> {
 
 async fn pause(ctx: &FlowCtx, hardened: bool) -> Result<(), Refusal> {
     if hardened {
-        let row = ctx
-            .write(
-                Step::Claim,
-                "status = 'paused'",
-                "status NOT IN ('removed', 'paused', 'provisioning', 'hibernating')",
-                &[],
-            )
-            .await?
-            .ok_or(Refusal::ClaimLost)?;
-        ctx.stop(Step::Stop, StopTarget::Instance(row.instance))
-            .await;
+        claim_then_stop(
+            ctx,
+            "status = 'paused'",
+            "status NOT IN ('removed', 'paused', 'provisioning', 'hibernating')",
+            &[],
+        )
+        .await?;
         return Ok(());
     }
     ctx.read(Step::Read, "status NOT IN ('removed', 'paused')")
@@ -571,17 +550,7 @@ async fn hibernate(ctx: &FlowCtx, hardened: bool) -> Result<(), Refusal> {
 
 async fn delete(ctx: &FlowCtx, hardened: bool) -> Result<(), Refusal> {
     if hardened {
-        let row = ctx
-            .write(
-                Step::Claim,
-                "status = 'removed'",
-                "status <> 'removed'",
-                &[],
-            )
-            .await?
-            .ok_or(Refusal::ClaimLost)?;
-        ctx.stop(Step::Stop, StopTarget::Instance(row.instance))
-            .await;
+        claim_then_stop(ctx, "status = 'removed'", "status <> 'removed'", &[]).await?;
         return Ok(());
     }
     ctx.write(Step::Status, "status = 'removed'", "TRUE", &[])
