@@ -118,10 +118,18 @@ impl Runner {
                     })
                     .map_err(|e| format!("Postgres: {e}"))?;
                 let mut verdict = run.verdict;
+                let raced = if run.raced > 0 && !run.divergences.is_empty() {
+                    format!(
+                        " ({} of the reconciler's statements raced with a platform step on the real clock; run it again before suspecting the store)",
+                        run.raced
+                    )
+                } else {
+                    String::new()
+                };
                 verdict.differences.extend(
                     run.divergences
                         .into_iter()
-                        .map(|d| format!("Postgres and the simulated table disagree: {d}")),
+                        .map(|d| format!("Postgres and the simulated table disagree: {d}{raced}")),
                 );
                 Ok(ScriptRun {
                     outcome: run.outcome,

@@ -18,7 +18,7 @@ pub mod scratch;
 pub mod script;
 pub mod store;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -47,6 +47,13 @@ pub struct PgOutcome {
     /// and every row that ended differently: empty when the two stores
     /// agreed throughout.
     pub divergences: Vec<String>,
+    /// The reconciler's statements during whose round trip a platform flow
+    /// or a timed action changed a row of the model (real time lets them
+    /// run side by side; the simulation orders them by simulated instant).
+    /// Postgres answered such a statement without the change and the model
+    /// holds it, so a divergence or a different verdict in a run with races
+    /// may be timing rather than the store: conformance runs it again.
+    pub raced: u32,
 }
 
 /// A current-thread runtime on the real clock, with I/O.
@@ -80,6 +87,7 @@ pub async fn run_world_pg(
         fleet.iter().map(|r| (r.id.clone(), r.clone())).collect(),
     ));
     let divergences = Rc::new(RefCell::new(Vec::new()));
+    let raced = Rc::new(Cell::new(0));
     let flip_budget = config.reconfirm_timeout / 2;
     let mut world = run_world_with(variant, config, setup, |shared, replica| {
         PgBackedStore::new(
@@ -89,6 +97,7 @@ pub async fn run_world_pg(
             db.admin.clone(),
             Rc::clone(&rows),
             Rc::clone(&divergences),
+            Rc::clone(&raced),
         )
     })
     .await;
@@ -119,5 +128,9 @@ pub async fn run_world_pg(
             "{events} WORKSPACE_OFFLINE rows in Postgres's event table for {flips} flips"
         ));
     }
-    Ok(PgOutcome { world, divergences })
+    Ok(PgOutcome {
+        world,
+        divergences,
+        raced: raced.get(),
+    })
 }

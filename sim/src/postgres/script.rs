@@ -27,6 +27,8 @@ pub struct PgScriptRun {
     pub verdict: Verdict,
     /// Where Postgres and the simulated table disagreed (none, normally).
     pub divergences: Vec<String>,
+    /// Statements that raced with the model ([`super::PgOutcome::raced`]).
+    pub raced: u32,
 }
 
 fn ms(v: u64) -> u64 {
@@ -122,7 +124,11 @@ pub async fn run_script_pg(
     // The last write's slack, scaled like everything else.
     rules.overrun_tolerance = scale(rules.overrun_tolerance);
     let (trace, oracle) = judged_trace(rules, variant, Keep::All, Vec::new());
-    let PgOutcome { world, divergences } = run_world_pg(
+    let PgOutcome {
+        world,
+        divergences,
+        raced,
+    } = run_world_pg(
         variant,
         script.config.clone(),
         setup(&script, director, trace),
@@ -138,5 +144,6 @@ pub async fn run_script_pg(
         firings,
         verdict,
         divergences,
+        raced,
     })
 }

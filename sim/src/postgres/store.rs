@@ -14,7 +14,7 @@
 //! whether a claim wrote) and the model's full rows, which the divergence
 //! check vouches for.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -53,13 +53,16 @@ pub struct PgBackedStore {
     /// change into the statement that makes it; shared by the replicas.
     rows: Rc<RefCell<BTreeMap<WorkspaceId, Row>>>,
     divergences: Rc<RefCell<Vec<String>>>,
+    raced: Rc<Cell<u32>>,
 }
 
 impl PgBackedStore {
     /// A store over `store` (the reconciler's connection) whose actors write
     /// through `actors`. `rows` holds what the database holds (the fleet, at
     /// the start) and is kept up to date; `divergences` collects every
-    /// difference between Postgres and the simulated table.
+    /// difference between Postgres and the simulated table, and `raced`
+    /// counts the statements that raced with the model (see
+    /// [`super::PgOutcome::raced`]).
     pub fn new(
         shared: Rc<Shared>,
         replica: Replica,
@@ -67,6 +70,7 @@ impl PgBackedStore {
         actors: PgPool,
         rows: Rc<RefCell<BTreeMap<WorkspaceId, Row>>>,
         divergences: Rc<RefCell<Vec<String>>>,
+        raced: Rc<Cell<u32>>,
     ) -> Self {
         Self {
             shared,
@@ -75,6 +79,7 @@ impl PgBackedStore {
             actors,
             rows,
             divergences,
+            raced,
         }
     }
 
@@ -135,6 +140,11 @@ impl PgBackedStore {
                     // clock: the statement's event goes after them, so that
                     // the trace's time never goes back.
                     let mut world = self.shared.world.borrow_mut();
+                    if world.has_changes() {
+                        // A row changed in the model after this statement's
+                        // rows were sent: Postgres answered without it.
+                        self.raced.set(self.raced.get() + 1);
+                    }
                     let at = at.max(world.trace.trace().last_at());
                     model(&mut world, at, v);
                 }

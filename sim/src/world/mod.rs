@@ -196,6 +196,13 @@ impl World {
         self.changes = Some(Vec::new());
     }
 
+    /// True when rows changed (or offline events were recorded) since the
+    /// last [`World::take_changes`]: on the Postgres backend, a change the
+    /// database has not been sent yet.
+    pub fn has_changes(&self) -> bool {
+        self.changes.as_ref().is_some_and(|c| !c.is_empty())
+    }
+
     /// The row changes and offline events since the last call, in order.
     pub fn take_changes(&mut self) -> Vec<Change> {
         self.changes
