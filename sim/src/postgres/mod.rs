@@ -18,12 +18,8 @@ pub mod scratch;
 pub mod script;
 pub mod store;
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::rc::Rc;
-
 use pg_store::{Connected, world as sql};
-use reconciler_core::{Config, Row, Variant, WorkspaceId};
+use reconciler_core::{Config, Row, Variant};
 use tokio::runtime::Runtime;
 
 use crate::run::{Setup, run_world_with};
@@ -31,7 +27,7 @@ use crate::world::World;
 
 pub use scratch::Scratch;
 pub use script::{PgScriptRun, run_script_pg, scaled};
-pub use store::PgBackedStore;
+pub use store::{Mirror, PgBackedStore};
 
 /// How many times faster than the script's own durations a Postgres-backed
 /// run goes: intervals, deadlines, timeouts, latencies, timed steps and the
@@ -83,11 +79,11 @@ pub async fn run_world_pg(
         stored.updated_at = base_us + row.updated_at * 1000;
         sql::insert(&db.admin, &stored).await?;
     }
-    let rows: Rc<RefCell<BTreeMap<WorkspaceId, Row>>> = Rc::new(RefCell::new(
-        fleet.iter().map(|r| (r.id.clone(), r.clone())).collect(),
-    ));
-    let divergences = Rc::new(RefCell::new(Vec::new()));
-    let raced = Rc::new(Cell::new(0));
+    let mirror = Mirror::default();
+    mirror
+        .rows
+        .borrow_mut()
+        .extend(fleet.iter().map(|r| (r.id.clone(), r.clone())));
     let flip_budget = config.reconfirm_timeout / 2;
     let mut world = run_world_with(variant, config, setup, |shared, replica| {
         PgBackedStore::new(
@@ -95,15 +91,13 @@ pub async fn run_world_pg(
             replica,
             db.store.clone().with_flip_budget(flip_budget),
             db.admin.clone(),
-            Rc::clone(&rows),
-            Rc::clone(&divergences),
-            Rc::clone(&raced),
+            mirror.clone(),
         )
     })
     .await;
     // What the platform wrote after the reconciler's last statement.
-    let mut divergences = divergences.take();
-    let last = store::batches(world.take_changes(), &mut rows.borrow_mut());
+    let mut divergences = mirror.divergences.take();
+    let last = store::batches(world.take_changes(), &mut mirror.rows.borrow_mut());
     store::apply(&db.admin, last, &mut |d| divergences.push(d)).await?;
     let expected: Vec<Row> = world.table.rows().cloned().collect();
     let actual = sql::rows(&db.admin).await?;
@@ -131,6 +125,6 @@ pub async fn run_world_pg(
     Ok(PgOutcome {
         world,
         divergences,
-        raced: raced.get(),
+        raced: mirror.raced.get(),
     })
 }

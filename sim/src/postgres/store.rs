@@ -17,6 +17,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pg_store::{PgStore, world as sql};
@@ -25,6 +26,7 @@ use reconciler_core::{
     WorkspaceId,
 };
 use sqlx::PgPool;
+use tokio::sync::Mutex;
 
 use crate::abandon::Abandon;
 use crate::hook::{Hook, Point};
@@ -43,56 +45,73 @@ pub(super) enum Write {
     Offline(WorkspaceId),
 }
 
+/// What the replicas' stores of one run share.
+#[derive(Clone, Default)]
+pub struct Mirror {
+    /// The rows as Postgres holds them (model units), to turn each model
+    /// change into the statement that makes it.
+    pub rows: Rc<RefCell<BTreeMap<WorkspaceId, Row>>>,
+    /// Every difference found between Postgres and the simulated table.
+    pub divergences: Rc<RefCell<Vec<String>>>,
+    /// Statements that raced with the model ([`super::PgOutcome::raced`]).
+    pub raced: Rc<Cell<u32>>,
+    /// The actor writes' turn: each sync's writes run as a task of their
+    /// own, in the order the syncs took the model's changes, so that a
+    /// statement the reconciler abandons (its timeout drops the future)
+    /// never loses the writes it had started: the next statement waits for
+    /// them.
+    turn: Arc<Mutex<()>>,
+}
+
 /// The store under test over Postgres, kept in step with the model.
 pub struct PgBackedStore {
     shared: Rc<Shared>,
     replica: Replica,
     store: PgStore,
     actors: PgPool,
-    /// The rows as Postgres holds them (model units), to turn each model
-    /// change into the statement that makes it; shared by the replicas.
-    rows: Rc<RefCell<BTreeMap<WorkspaceId, Row>>>,
-    divergences: Rc<RefCell<Vec<String>>>,
-    raced: Rc<Cell<u32>>,
+    mirror: Mirror,
 }
 
 impl PgBackedStore {
     /// A store over `store` (the reconciler's connection) whose actors write
-    /// through `actors`. `rows` holds what the database holds (the fleet, at
-    /// the start) and is kept up to date; `divergences` collects every
-    /// difference between Postgres and the simulated table, and `raced`
-    /// counts the statements that raced with the model (see
-    /// [`super::PgOutcome::raced`]).
+    /// through `actors`; `mirror` holds what the database holds (the fleet,
+    /// at the start), shared by the replicas.
     pub fn new(
         shared: Rc<Shared>,
         replica: Replica,
         store: PgStore,
         actors: PgPool,
-        rows: Rc<RefCell<BTreeMap<WorkspaceId, Row>>>,
-        divergences: Rc<RefCell<Vec<String>>>,
-        raced: Rc<Cell<u32>>,
+        mirror: Mirror,
     ) -> Self {
         Self {
             shared,
             replica,
             store,
             actors,
-            rows,
-            divergences,
-            raced,
+            mirror,
         }
     }
 
     fn diverged(&self, what: String) {
-        self.divergences.borrow_mut().push(what);
+        self.mirror.divergences.borrow_mut().push(what);
     }
 
-    /// Writes every model change since the last call to Postgres, in order.
+    /// Writes every model change since the last call to Postgres, in order,
+    /// after the writes of earlier calls (which a dropped statement may have
+    /// left running).
     async fn sync(&self) -> Result<(), StoreError> {
         let changes = self.shared.world.borrow_mut().take_changes();
-        let batches = batches(changes, &mut self.rows.borrow_mut());
-        apply(&self.actors, batches, &mut |d| self.diverged(d))
+        let batches = batches(changes, &mut self.mirror.rows.borrow_mut());
+        let turn = Arc::clone(&self.mirror.turn);
+        let pool = self.actors.clone();
+        let divergences = Rc::clone(&self.mirror.divergences);
+        let writes = tokio::task::spawn_local(async move {
+            let _turn = turn.lock_owned().await;
+            apply(&pool, batches, &mut |d| divergences.borrow_mut().push(d)).await
+        });
+        writes
             .await
+            .map_err(|e| StoreError(format!("actor write task: {e}")))?
             .map_err(|e| StoreError(format!("actor write: {e}")))
     }
 
@@ -143,7 +162,8 @@ impl PgBackedStore {
                     if world.has_changes() {
                         // A row changed in the model after this statement's
                         // rows were sent: Postgres answered without it.
-                        self.raced.set(self.raced.get() + 1);
+                        let raced = &self.mirror.raced;
+                        raced.set(raced.get() + 1);
                     }
                     let at = at.max(world.trace.trace().last_at());
                     model(&mut world, at, v);
@@ -184,7 +204,7 @@ impl PgBackedStore {
             // The model's own change log must not replay this write: it
             // is Postgres's already.
             world.table.update(&claim.id, set);
-            if let Some(r) = self.rows.borrow_mut().get_mut(&claim.id) {
+            if let Some(r) = self.mirror.rows.borrow_mut().get_mut(&claim.id) {
                 set(r);
             }
         }
