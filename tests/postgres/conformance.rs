@@ -6,12 +6,16 @@
 //! Scenarios that say `sim_only:` are listed, not run.
 //!
 //! Postgres runs go in real time, scaled (`sim::postgres::TIME_SCALE`), so
-//! this test takes about a second per scenario pass. On the real clock a
-//! platform step can land in the model while a reconciler statement is in
-//! flight (the run counts these races); a run that disagrees after such a
-//! race is run again, up to [`ATTEMPTS`] times, and a disagreement in a run
-//! without one fails at once (docs/decisions.md, "Flows on the Postgres
-//! backend").
+//! this test takes about a second per scenario pass. On the real clock the
+//! platform's flows, the cloud's delays and the reconciler's timeouts run
+//! side by side, and a busy machine moves where they fall (a platform step
+//! can even land in the model while a reconciler statement is in flight:
+//! the run counts these races). A scenario × variant that disagrees is run
+//! again, up to [`ATTEMPTS`] times, and fails only if every attempt
+//! disagrees: the store's semantics do not change between attempts, the
+//! machine's load does (docs/decisions.md, "Flows on the Postgres
+//! backend"). nextest gives this test the whole machine
+//! (`.config/nextest.toml`).
 
 use std::path::PathBuf;
 
@@ -21,8 +25,7 @@ use sim::scenario::{collect_files, load_all, run_script};
 
 use crate::support::postgres::test_db;
 
-/// Runs of one scenario × variant on Postgres before a disagreement that
-/// came with a race counts.
+/// Runs of one scenario × variant on Postgres before a disagreement counts.
 const ATTEMPTS: u32 = 3;
 
 /// The corpus.
@@ -80,11 +83,11 @@ fn every_postgres_capable_scenario_agrees_with_the_simulation() {
                     && on_pg.verdict.labels == on_sim.labels
                     && on_pg.verdict.met() == on_sim.met()
                     && on_pg.divergences.is_empty();
-                if same || on_pg.raced == 0 || attempt == ATTEMPTS {
+                if same || attempt == ATTEMPTS {
                     break (on_pg, same);
                 }
                 println!(
-                    "{} / {variant}: differs after {} race(s) with the real clock, attempt {attempt} of {ATTEMPTS}: again",
+                    "{} / {variant}: differs in attempt {attempt} of {ATTEMPTS} ({} statement(s) raced with the real clock): again",
                     script.name, on_pg.raced
                 );
             };
@@ -96,11 +99,10 @@ fn every_postgres_capable_scenario_agrees_with_the_simulation() {
                 if same { "same as sim" } else { "DIFFERS" }
             );
             if !same {
-                let raced = if on_pg.raced > 0 {
-                    format!(" (raced with the real clock in all {ATTEMPTS} attempts)")
-                } else {
-                    String::new()
-                };
+                let raced = format!(
+                    " (in all {ATTEMPTS} attempts; the last had {} statement(s) racing with the real clock)",
+                    on_pg.raced
+                );
                 disagreements.push(format!(
                     "{} / {variant}: sim flips {:?} labels {:?} met {}; postgres flips {:?} labels {:?} met {}{raced}",
                     script.name,
