@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use indexmap::IndexSet;
 
+use super::model::anchor;
 use crate::oracle::Violation;
 use crate::row::fmt_time;
 use crate::trace::{Caller, Effect, Entry, Event, Trace};
@@ -21,13 +22,7 @@ const CONTEXT: usize = 6;
 pub fn diagram(trace: &Trace, violations: &[Violation]) -> Option<String> {
     let v = violations.first()?;
     let entries: Vec<&Entry> = trace.entries().collect();
-    let evidence: Vec<usize> = v
-        .evidence
-        .iter()
-        .filter_map(|&e| usize::try_from(e).ok())
-        .filter(|&e| e < entries.len())
-        .collect();
-    let upto = entries.partition_point(|e| e.at <= v.at);
+    let (evidence, upto) = anchor(v, &entries);
     let last = evidence
         .iter()
         .copied()

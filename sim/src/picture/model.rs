@@ -467,14 +467,22 @@ fn sort_lanes(
     (lanes, spans, marks)
 }
 
-fn marker(v: &Violation, entries: &[&Entry]) -> Marker {
-    let evidence: Vec<usize> = v
+/// Where violation `v` stands in `entries` (the whole trace): the
+/// positions of its evidence found there, and how many entries came at or
+/// before its instant. The page's marker and the Mermaid window both start
+/// from it.
+pub(crate) fn anchor(v: &Violation, entries: &[&Entry]) -> (Vec<usize>, usize) {
+    let evidence = v
         .evidence
         .iter()
         .filter_map(|&e| usize::try_from(e).ok())
         .filter(|&e| e < entries.len())
         .collect();
-    let upto = entries.partition_point(|e| e.at <= v.at);
+    (evidence, entries.partition_point(|e| e.at <= v.at))
+}
+
+fn marker(v: &Violation, entries: &[&Entry]) -> Marker {
+    let (evidence, upto) = anchor(v, entries);
     let mut logs: Vec<usize> = (0..upto)
         .rev()
         .filter(|&i| matches!(entries[i].event, Event::Log(_)))
@@ -497,20 +505,13 @@ fn focus(first: Option<&Marker>, entries: &[&Entry], end: u64) -> (u64, u64) {
     let Some(v) = first else {
         return (0, end.max(1));
     };
-    let lo = v
+    let times = v
         .evidence
         .iter()
         .map(|&i| micros(entries[i].at))
-        .chain([v.at])
-        .min()
-        .unwrap_or(v.at);
-    let hi = v
-        .evidence
-        .iter()
-        .map(|&i| micros(entries[i].at))
-        .chain([v.at])
-        .max()
-        .unwrap_or(v.at);
+        .chain([v.at]);
+    let lo = times.clone().min().unwrap_or(v.at);
+    let hi = times.max().unwrap_or(v.at);
     let pad = ((hi - lo) / 2).max(micros(MIN_PAD));
     (lo.saturating_sub(pad), hi + pad)
 }
